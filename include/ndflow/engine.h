@@ -1,0 +1,324 @@
+// The ndflow dependency engine: asynchronous ops ordered by the state they touch.
+//
+// Vocabulary (docs/architecture.md defines each word once):
+//   Var   a dependency tag for one piece of mutable state (one array's storage).
+//   Op    a callable plus the Vars it reads and writes, the Lane it runs on, a priority
+//         and a name. push() returns at once; the op runs when its accesses reach the
+//         head of their Vars' queues (reads of a Var run together, a write runs alone,
+//         all in push order per Var: RAW, WAR and WAW are honoured).
+//   Lane  where an op runs: (device, kind, index), a ready queue fed to its own workers.
+//         Two lanes never share a queue, so a copy never waits behind compute.
+//   issued / done  an op is issued when its function returns and done when its results
+//         are visible; they coincide unless the function calls OpContext::defer().
+//
+// Thread safety: every Engine member function may be called from any thread at once,
+// except the constructor and destructor. Blocking behaviour is stated per function.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <new>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ndflow/device.h"
+
+namespace ndflow {
+
+namespace detail {
+struct VarState;
+struct Op;
+class EngineCore;
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+// A wait was called from inside an op: it would block a worker on work that may need
+// that very worker (MXNet deadlocks here). Raised in the op; the op then fails normally.
+class DeadlockError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// ---------------------------------------------------------------------------------------
+// Var
+
+// A handle to a dependency tag. Cheap to copy; does not own the tag: Engine::delete_var
+// releases it. A default-constructed Var is null and rejected by push().
+class Var {
+ public:
+  Var() = default;
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+  bool operator==(const Var&) const noexcept = default;
+  detail::VarState* state() const noexcept { return state_; }
+
+ private:
+  friend class detail::EngineCore;
+  explicit Var(detail::VarState* s) noexcept : state_(s) {}
+  detail::VarState* state_ = nullptr;
+};
+
+// A borrowed list of Vars for one push() call: `{a, b}`, a vector, a span or one Var.
+class VarList {
+ public:
+  VarList() = default;
+// VarList borrows the list for the duration of the push() call, which is its whole life.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
+  VarList(std::initializer_list<Var> l) noexcept : data_(l.begin()), size_(l.size()) {}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+  VarList(std::span<const Var> s) noexcept : data_(s.data()), size_(s.size()) {}
+  VarList(const std::vector<Var>& v) noexcept : data_(v.data()), size_(v.size()) {}
+  VarList(const Var& v) noexcept : data_(&v), size_(1) {}
+  const Var* begin() const noexcept { return data_; }
+  const Var* end() const noexcept { return data_ + size_; }
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  const Var* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------
+// Lanes
+
+enum class LaneKind : std::uint8_t { kCompute, kCopyIn, kCopyOut, kPeerCopy };
+
+// A handle to a lane registered with an engine. Every engine starts with two CPU lanes:
+// compute (a pool of NDFLOW_CPU_WORKERS workers) and copy (its own worker).
+struct Lane {
+  std::uint16_t id = 0;
+  static constexpr Lane cpu_compute() noexcept { return Lane{0}; }
+  static constexpr Lane cpu_copy() noexcept { return Lane{1}; }
+  constexpr bool operator==(const Lane&) const noexcept = default;
+};
+
+// What a backend asks for when it adds a lane (the CUDA backend adds, per GPU, compute
+// streams and copy-in / copy-out / peer-copy lanes this way).
+struct LaneSpec {
+  Device device = Device::cpu();
+  LaneKind kind = LaneKind::kCompute;
+  int index = 0;    // several lanes of one kind on one device (e.g. two compute streams)
+  int workers = 1;  // threads that run this lane's ops
+  // May a thread blocked in a wait run this lane's ready ops itself? True for CPU lanes;
+  // false where an op must run on the lane's own worker (a GPU stream's feeder thread).
+  bool helpable = true;
+  // Called once on each worker thread before it runs any op (e.g. to bind a GPU).
+  std::function<void(int worker)> on_worker_start;
+};
+
+// ---------------------------------------------------------------------------------------
+// Two-level completion
+
+// The right to finish a deferred op. Move-only. complete() or fail() may be called from
+// any thread, once; afterwards the op is done and its dependents may run. Destroying a
+// still-pending AsyncCompletion fails the op ("completion dropped"), so a lost handle
+// surfaces as an error instead of a hang.
+class AsyncCompletion {
+ public:
+  AsyncCompletion() = default;
+  AsyncCompletion(AsyncCompletion&& o) noexcept : op_(std::exchange(o.op_, nullptr)) {}
+  AsyncCompletion& operator=(AsyncCompletion&& o) noexcept;
+  AsyncCompletion(const AsyncCompletion&) = delete;
+  AsyncCompletion& operator=(const AsyncCompletion&) = delete;
+  ~AsyncCompletion();
+
+  void complete() noexcept;                 // the op succeeded
+  void fail(std::exception_ptr e) noexcept;  // the op failed with e
+  bool pending() const noexcept { return op_ != nullptr; }
+
+ private:
+  friend class OpContext;
+  explicit AsyncCompletion(detail::Op* op) noexcept : op_(op) {}
+  void drop() noexcept;  // fails a still-pending op
+  detail::Op* op_ = nullptr;
+};
+
+// Passed to an op's function when it takes one argument.
+class OpContext {
+ public:
+  Lane lane() const noexcept;
+  const char* name() const noexcept;
+  // Index of the lane worker running the op, or -1 when a waiting thread runs it inline.
+  int worker() const noexcept { return worker_; }
+  // The op is not done when the function returns: it is done when the returned handle is
+  // completed. Call at most once; ops that never call it are done on return.
+  AsyncCompletion defer();
+
+ private:
+  friend class detail::EngineCore;
+  OpContext(detail::Op* op, int worker) noexcept : op_(op), worker_(worker) {}
+  detail::Op* op_;
+  int worker_;
+  bool deferred_ = false;
+};
+
+// ---------------------------------------------------------------------------------------
+// Type erasure for push(): an op's callable is stored inline in the op's pooled block when
+// it fits (no allocation per op), on the heap otherwise.
+namespace detail {
+
+struct FnVTable {
+  void (*invoke)(void* storage, OpContext& ctx);
+  void (*destroy)(void* storage) noexcept;
+};
+inline constexpr std::size_t kInlineFnBytes = 88;
+
+template <class Fn>
+void call_op(Fn& fn, OpContext& ctx) {
+  if constexpr (std::is_invocable_v<Fn&, OpContext&>)
+    fn(ctx);
+  else
+    fn();
+}
+template <class Fn>
+inline constexpr FnVTable kInlineVTable{
+    [](void* p, OpContext& c) { call_op(*static_cast<Fn*>(p), c); },
+    [](void* p) noexcept { static_cast<Fn*>(p)->~Fn(); }};
+template <class Fn>
+inline constexpr FnVTable kHeapVTable{
+    [](void* p, OpContext& c) { call_op(**static_cast<Fn**>(p), c); },
+    [](void* p) noexcept { delete *static_cast<Fn**>(p); }};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------
+// Engine
+
+enum class EngineKind : std::uint8_t {
+  kThreaded,  // the real engine
+  kNaive,     // every op runs synchronously inside push(): the reference for testing
+};
+
+struct EngineOptions {
+  EngineKind kind = EngineKind::kThreaded;
+  int cpu_workers = 0;  // workers of the CPU compute lane; 0 means hardware threads
+  int copy_workers = 1;
+  std::int64_t max_inflight = 65536;  // push() blocks while this many ops are not done
+
+  // Defaults overridden by NDFLOW_ENGINE (threaded|naive), NDFLOW_CPU_WORKERS and
+  // NDFLOW_MAX_INFLIGHT. Throws std::invalid_argument naming a malformed variable.
+  static EngineOptions from_env();
+};
+
+struct EngineStats {
+  std::int64_t ops_pushed = 0;
+  std::int64_t ops_done = 0;
+  std::int64_t ops_inflight = 0;       // pushed and not yet done
+  std::int64_t ops_inflight_peak = 0;  // high-water mark of ops_inflight
+  std::int64_t ops_run_inline = 0;     // run by a waiting thread instead of a worker
+  std::int64_t vars_live = 0;          // created and not yet released
+};
+
+// One finished op, as the profiler saw it. Times are ns on a steady clock.
+struct ProfileRecord {
+  std::string name;
+  Lane lane;
+  int worker = 0;  // lane worker index, -1 for a waiting thread
+  std::int64_t push_ns = 0, start_ns = 0, end_ns = 0;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = EngineOptions::from_env());
+  // Finishes every pushed op (blocking until they are done), then stops the workers.
+  // Errors still unobserved are dropped. Vars must not be used afterwards.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // --- Vars ------------------------------------------------------------------------------
+  Var new_var();
+  // Releases the var after every op already pushed on it. Non-blocking. The handle must
+  // not be used again.
+  void delete_var(Var v);
+
+  // --- Ops -------------------------------------------------------------------------------
+  // Enqueues fn and returns at once (blocks only while max_inflight ops are pending).
+  // fn is callable as fn() or fn(OpContext&); it runs when every var in `reads` has seen
+  // its earlier writes done and every var in `writes` its earlier reads and writes done.
+  // A var in both lists counts as written; duplicates are ignored. If fn throws, the vars
+  // it writes fail with that exception; ops reading a failed var are skipped and pass the
+  // failure on; waits on such vars rethrow it. `name` must outlive the op (a literal).
+  // Throws std::invalid_argument (nothing pushed) for a null var or unknown lane.
+  template <class F>
+  void push(F&& fn, VarList reads, VarList writes, Lane lane = Lane::cpu_compute(),
+            int priority = 0, const char* name = "op");
+
+  // --- Waits (blocking; raise DeadlockError when called from inside an op) --------------
+  // Until the last write pushed on v so far is done; rethrows that var's failure.
+  void wait_to_read(Var v);
+  // Until every op pushed so far is done; rethrows the first failure not yet rethrown by
+  // a wait (and forgets the rest of them).
+  void wait_all();
+
+  // --- Lanes -----------------------------------------------------------------------------
+  Lane add_lane(LaneSpec spec);  // for backends; up to 64 lanes
+  Lane find_lane(Device device, LaneKind kind, int index = 0) const;  // throws if none
+  std::string lane_name(Lane lane) const;                             // "cpu(0) compute"
+  int lane_workers(Lane lane) const;
+
+  // --- Introspection and profiling --------------------------------------------------------
+  EngineKind kind() const noexcept;
+  EngineStats stats() const;
+  void profiler_start();  // records every op that starts from now on
+  void profiler_stop();
+  std::vector<ProfileRecord> profiler_records() const;
+  // Chrome Trace Event JSON (opens in Perfetto): one process per lane, one track per worker.
+  std::string profiler_json() const;
+  void profiler_dump(const std::string& path) const;  // throws std::runtime_error on I/O
+
+ private:
+  struct Slot {
+    detail::Op* op;
+    void* storage;  // detail::kInlineFnBytes, aligned to alignof(std::max_align_t)
+  };
+  Slot begin_push();  // may block (backpressure)
+  void commit_push(Slot s, const detail::FnVTable* vt, VarList reads, VarList writes, Lane lane,
+                   int priority, const char* name);
+  void abort_push(Slot s) noexcept;
+
+  std::unique_ptr<detail::EngineCore> core_;
+};
+
+template <class F>
+void Engine::push(F&& fn, VarList reads, VarList writes, Lane lane, int priority,
+                  const char* name) {
+  using Fn = std::decay_t<F>;
+  static_assert(std::is_invocable_v<Fn&> || std::is_invocable_v<Fn&, OpContext&>,
+                "an op is callable as fn() or fn(OpContext&)");
+  constexpr bool kInline = sizeof(Fn) <= detail::kInlineFnBytes &&
+                           alignof(Fn) <= alignof(std::max_align_t) &&
+                           std::is_nothrow_move_constructible_v<Fn>;
+  Slot s = begin_push();
+  try {
+    if constexpr (kInline)
+      ::new (s.storage) Fn(std::forward<F>(fn));
+    else
+      ::new (s.storage) Fn*(new Fn(std::forward<F>(fn)));
+  } catch (...) {
+    abort_push(s);
+    throw;
+  }
+  commit_push(s, kInline ? &detail::kInlineVTable<Fn> : &detail::kHeapVTable<Fn>, reads,
+              writes, lane, priority, name);
+}
+
+// The process-wide engine, created on first use from EngineOptions::from_env() and
+// destroyed at exit (finishing pending ops). Code that owns its own Engine need not use it.
+Engine& default_engine();
+
+}  // namespace ndflow

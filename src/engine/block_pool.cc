@@ -1,0 +1,146 @@
+#include "engine/block_pool.h"
+
+#include <mutex>
+#include <new>
+#include <stdexcept>
+#include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NDFLOW_POOL_BYPASS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NDFLOW_POOL_BYPASS 1
+#endif
+#endif
+
+namespace ndflow::detail {
+namespace {
+
+constexpr int kMaxPools = 8;
+constexpr int kMagazineSize = 64;
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+// A linked list of free blocks with its length.
+struct Magazine {
+  FreeBlock* head = nullptr;
+  int count = 0;
+  void push(void* p) noexcept {
+    auto* b = static_cast<FreeBlock*>(p);
+    b->next = head;
+    head = b;
+    ++count;
+  }
+  void* pop() noexcept {
+    FreeBlock* b = head;
+    head = b->next;
+    --count;
+    return b;
+  }
+};
+
+BlockPool* g_pools[kMaxPools];
+int g_num_pools = 0;
+std::mutex g_registry_mu;
+
+}  // namespace
+
+struct BlockPool::Impl {
+  std::mutex mu;
+  std::vector<Magazine> depot;  // full (or, from exiting threads, partial) magazines
+  std::vector<void*> chunks;    // every chunk ever allocated: the pool owns them forever
+};
+
+// Each thread keeps two magazines per pool: `loaded` serves allocate/deallocate, `spare`
+// is a full one kept back so that alternating alloc/free at a boundary does not bounce
+// through the depot.
+struct ThreadMagazines {
+  Magazine loaded[kMaxPools];
+  Magazine spare[kMaxPools];
+  ~ThreadMagazines() {
+    int num_pools;
+    {
+      std::lock_guard lock(g_registry_mu);
+      num_pools = g_num_pools;
+    }
+    for (int i = 0; i < num_pools; ++i) {
+      BlockPool::Impl* impl = g_pools[i]->impl_;
+      std::lock_guard lock(impl->mu);
+      if (loaded[i].count) impl->depot.push_back(loaded[i]);
+      if (spare[i].count) impl->depot.push_back(spare[i]);
+    }
+  }
+};
+
+namespace {
+thread_local ThreadMagazines t_magazines;
+}  // namespace
+
+BlockPool::BlockPool(int id, std::size_t size, std::size_t align)
+    : id_(id), size_((size + align - 1) / align * align), align_(align), impl_(new Impl) {}
+
+BlockPool& BlockPool::get(std::size_t size, std::size_t align) {
+  std::lock_guard lock(g_registry_mu);
+  for (int i = 0; i < g_num_pools; ++i)
+    if (g_pools[i]->size_ >= size && g_pools[i]->align_ == align &&
+        g_pools[i]->size_ - size < align)
+      return *g_pools[i];
+  if (g_num_pools == kMaxPools) throw std::logic_error("ndflow: too many block pools");
+  // Deliberately never destroyed: thread-local magazines return blocks at thread exit,
+  // which may be after static destructors have run.
+  g_pools[g_num_pools] = new BlockPool(g_num_pools, size, align);
+  return *g_pools[g_num_pools++];
+}
+
+void* BlockPool::allocate() {
+#ifdef NDFLOW_POOL_BYPASS
+  return ::operator new(size_, std::align_val_t(align_));
+#else
+  Magazine& loaded = t_magazines.loaded[id_];
+  if (loaded.count) return loaded.pop();
+  Magazine& spare = t_magazines.spare[id_];
+  if (spare.count) {
+    std::swap(loaded, spare);
+    return loaded.pop();
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->depot.empty()) {
+      loaded = impl_->depot.back();
+      impl_->depot.pop_back();
+      return loaded.pop();
+    }
+  }
+  // Depot empty: carve a new chunk into one magazine.
+  auto* chunk = static_cast<char*>(
+      ::operator new(size_ * kMagazineSize, std::align_val_t(align_)));
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->chunks.push_back(chunk);
+  }
+  for (int i = 1; i < kMagazineSize; ++i) loaded.push(chunk + i * size_);
+  return chunk;
+#endif
+}
+
+void BlockPool::deallocate(void* block) noexcept {
+#ifdef NDFLOW_POOL_BYPASS
+  ::operator delete(block, std::align_val_t(align_));
+#else
+  Magazine& loaded = t_magazines.loaded[id_];
+  if (loaded.count == kMagazineSize) {
+    Magazine& spare = t_magazines.spare[id_];
+    if (spare.count) {
+      std::lock_guard lock(impl_->mu);
+      impl_->depot.push_back(spare);
+    }
+    spare = loaded;
+    loaded = Magazine{};
+  }
+  loaded.push(block);
+#endif
+}
+
+}  // namespace ndflow::detail

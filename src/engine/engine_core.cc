@@ -1,0 +1,514 @@
+#include "engine/engine_core.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace ndflow::detail {
+
+// Naive engine: the pushing thread runs its own op, even when another thread's op on the
+// same var (pushed concurrently) has to finish first and so makes it ready.
+struct NaiveTicket {
+  std::mutex mu;
+  std::condition_variable cv;
+  int state = 0;  // 1: ready to run, 2: done
+  void signal(int s) {
+    std::lock_guard lock(mu);
+    state = s;
+    cv.notify_all();  // under the lock: the pusher may destroy the ticket once it sees s
+  }
+  void await(int s) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return state >= s; });
+  }
+};
+
+namespace {
+
+// The op this thread is running, if any: a wait from inside an op is refused.
+thread_local const Op* t_current_op = nullptr;
+
+// How long a waiter spins before it parks. A parked waiter costs a wake-up (tens of us);
+// most waits in a dispatch loop end within a few microseconds.
+constexpr auto kWaitSpin = std::chrono::microseconds(50);
+
+const char* kind_name(LaneKind k) {
+  switch (k) {
+    case LaneKind::kCompute: return "compute";
+    case LaneKind::kCopyIn: return "copy-in";
+    case LaneKind::kCopyOut: return "copy-out";
+    case LaneKind::kPeerCopy: return "peer-copy";
+  }
+  return "?";
+}
+
+std::string lane_label(const LaneSpec& s) {
+  std::string name = s.device.to_string();
+  name.append(" ").append(kind_name(s.kind));
+  if (s.index) name.append(" ").append(std::to_string(s.index));
+  return name;
+}
+
+}  // namespace
+
+EngineCore::EngineCore(EngineOptions options)
+    : options_(options),
+      op_pool_(BlockPool::get(sizeof(Op), alignof(Op))),
+      var_pool_(BlockPool::get(sizeof(VarState), alignof(VarState))) {
+  if (options_.cpu_workers < 0)
+    throw std::invalid_argument("ndflow: EngineOptions.cpu_workers must be >= 0 (0 means one "
+                                "per hardware thread), got " +
+                                std::to_string(options_.cpu_workers));
+  if (options_.copy_workers < 1)
+    throw std::invalid_argument("ndflow: EngineOptions.copy_workers must be >= 1, got " +
+                                std::to_string(options_.copy_workers));
+  if (options_.max_inflight < 1)
+    throw std::invalid_argument("ndflow: EngineOptions.max_inflight must be >= 1, got " +
+                                std::to_string(options_.max_inflight));
+  if (options_.cpu_workers == 0)
+    options_.cpu_workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  low_watermark_ = options_.max_inflight - std::max<std::int64_t>(1, options_.max_inflight / 4);
+
+  LaneSpec compute{Device::cpu(), LaneKind::kCompute, 0, options_.cpu_workers, true, {}};
+  LaneSpec copy{Device::cpu(), LaneKind::kCopyIn, 0, options_.copy_workers, true, {}};
+  add_lane(std::move(compute));
+  add_lane(std::move(copy));
+}
+
+EngineCore::~EngineCore() {
+  // Finish every pushed op; failures nobody waited for are dropped with the engine.
+  wait_until([&] { return inflight_.load(std::memory_order_acquire) == 0; }, all_waiters_);
+  for (int i = 0; i < num_lanes_.load(); ++i) lanes_[i]->stop_workers();
+}
+
+// --- Vars ----------------------------------------------------------------------------------
+
+Var EngineCore::new_var() {
+  auto* v = new (var_pool_.allocate()) VarState;
+  vars_live_.fetch_add(1, std::memory_order_relaxed);
+  return Var(v);
+}
+
+void EngineCore::delete_var(Var v) {
+  if (!v) throw std::invalid_argument("ndflow: delete_var of a null Var");
+  push_delete_var(v.state());
+}
+
+void EngineCore::push_delete_var(VarState* v) {
+  Op* op = begin_push();
+  op->flags = kDeleteVarOp;
+  Var var(v);
+  commit_push(op, nullptr, {}, var, Lane::cpu_compute(), 0, "delete_var");
+}
+
+// --- Push ----------------------------------------------------------------------------------
+
+Op* EngineCore::begin_push() {
+  std::int64_t n = inflight_.load(std::memory_order_relaxed);
+  for (;;) {
+    // Backpressure. An op pushing more ops is exempt: blocking a worker here could stall
+    // the very ops that would make room.
+    if (n >= options_.max_inflight && t_current_op == nullptr) {
+      wait_until([&] { return inflight_.load(std::memory_order_acquire) < options_.max_inflight; },
+                 push_waiters_);
+      n = inflight_.load(std::memory_order_relaxed);
+      continue;
+    }
+    if (inflight_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed))
+      break;
+  }
+  std::int64_t peak = inflight_peak_.load(std::memory_order_relaxed);
+  while (n + 1 > peak &&
+         !inflight_peak_.compare_exchange_weak(peak, n + 1, std::memory_order_relaxed)) {
+  }
+  void* block;
+  try {
+    block = op_pool_.allocate();
+  } catch (...) {
+    inflight_.fetch_sub(1, std::memory_order_acq_rel);
+    throw;
+  }
+  Op* op = new (block) Op;
+  op->flags = 0;
+  op->vtable = nullptr;
+  op->accesses = nullptr;
+  op->num_accesses = 0;
+  op->ticket = nullptr;
+  op->push_ns = 0;
+  op->start_ns = 0;
+  op->engine = this;
+  op->name = "op";
+  return op;
+}
+
+void EngineCore::abort_push(Op* op) noexcept {
+  if (op->vtable) op->vtable->destroy(op->storage);
+  free_op(op);
+}
+
+void EngineCore::append_accesses(Op* op, VarList reads, VarList writes) {
+  const std::size_t n = reads.size() + writes.size();
+  Access* acc = op->inline_accesses;
+  if (n > kInlineAccesses) {
+    acc = new Access[n];
+    op->accesses = acc;  // owned by the op from here, so abort_push frees it
+  }
+  std::size_t k = 0;
+  auto add = [&](const Var& v, std::uint8_t mode) {
+    if (!v)
+      throw std::invalid_argument(std::string("ndflow: push of op '") + op->name +
+                                  "': a Var in its " + (mode == kRead ? "reads" : "writes") +
+                                  " is null (default-constructed or already deleted)");
+    acc[k++] = Access{op, v.state(), nullptr, mode};
+  };
+  for (const Var& v : reads) add(v, kRead);
+  for (const Var& v : writes) add(v, kWrite);
+  // Sort by address (insertion sort: lists are short) and merge duplicates, a write
+  // winning over a read of the same var.
+  for (std::size_t i = 1; i < k; ++i)
+    for (std::size_t j = i; j > 0 && acc[j].var < acc[j - 1].var; --j) std::swap(acc[j], acc[j - 1]);
+  std::size_t m = 0;
+  for (std::size_t i = 0; i < k; ++i) {
+    if (m > 0 && acc[m - 1].var == acc[i].var)
+      acc[m - 1].mode |= acc[i].mode;
+    else
+      acc[m++] = acc[i];
+  }
+  op->accesses = acc;
+  op->num_accesses = static_cast<std::uint16_t>(m);
+}
+
+void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList writes,
+                             Lane lane, int priority, const char* name) {
+  op->vtable = vt;
+  op->name = name ? name : "op";
+  op->priority = priority;
+  op->lane = lane.id;
+  op->async_bits.store(0, std::memory_order_relaxed);
+  try {
+    if (lane.id >= num_lanes_.load(std::memory_order_acquire))
+      throw std::invalid_argument(std::string("ndflow: push of op '") + op->name +
+                                  "': unknown lane id " + std::to_string(lane.id) +
+                                  " (this engine has " + std::to_string(num_lanes_.load()) +
+                                  " lanes; use Engine::add_lane or find_lane)");
+    if (reads.size() + writes.size() > 0xffff)
+      throw std::invalid_argument("ndflow: an op may access at most 65535 vars");
+    append_accesses(op, reads, writes);
+  } catch (...) {
+    abort_push(op);
+    throw;
+  }
+  if (profiler_.enabled()) op->push_ns = Profiler::now_ns();
+
+  const int m = op->num_accesses;
+  Access* acc = op->accesses;
+  op->pending.store(m + 1, std::memory_order_relaxed);
+  // Lock every var of the op at once, in address order: concurrent pushers then cannot
+  // deadlock, and any two ops meet in the same order on every var they share.
+  for (int i = 0; i < m; ++i) acc[i].var->lock.lock();
+  int granted = 0;
+  for (int i = 0; i < m; ++i) granted += append_access(acc[i].var, &acc[i]);
+  for (int i = 0; i < m; ++i) acc[i].var->lock.unlock();
+  pushed_.fetch_add(1, std::memory_order_relaxed);
+
+  if (options_.kind == EngineKind::kNaive) {
+    NaiveTicket ticket;
+    op->ticket = &ticket;
+    const bool ready_now = op->pending.fetch_sub(granted + 1, std::memory_order_acq_rel) ==
+                           granted + 1;
+    if (!ready_now) ticket.await(1);
+    execute(op, -1);
+    ticket.await(2);  // a deferred op is done only when its completion arrives
+    return;
+  }
+  if (granted == m) {  // nobody else can see the op yet: no atomic needed
+    ready(op);
+  } else if (op->pending.fetch_sub(granted + 1, std::memory_order_acq_rel) == granted + 1) {
+    ready(op);
+  }
+}
+
+// --- Running and finishing -----------------------------------------------------------------
+
+void EngineCore::ready(Op* op) {
+  if (op->ticket) {  // naive engine: the pushing thread runs it
+    op->ticket->signal(1);
+    return;
+  }
+  LaneExec& lane = *lanes_[op->lane];
+  // A worker finishing an op runs its first ready successor itself, when nothing else is
+  // queued on that lane (so priorities are not bypassed): a chain then never touches the
+  // queue, nor wakes anyone.
+  if (t_worker.lane == &lane && t_worker.next == nullptr && !lane.maybe_has_work()) {
+    t_worker.next = op;
+    return;
+  }
+  lane.enqueue(op);
+}
+
+void EngineCore::execute(Op* op, int worker) {
+  op->worker = static_cast<std::int16_t>(worker);
+  if (profiler_.enabled()) {
+    op->start_ns = Profiler::now_ns();
+    if (op->push_ns == 0) op->push_ns = op->start_ns;
+  }
+  if (worker < 0) run_inline_.fetch_add(1, std::memory_order_relaxed);
+  if (!op->vtable) {  // delete_var
+    finish(op, nullptr);
+    return;
+  }
+  // A failed input fails the op without running it. Reading var->error needs no lock:
+  // the writer that set it finished before this access was granted.
+  std::exception_ptr error;
+  for (int i = 0; i < op->num_accesses && !error; ++i)
+    if (op->accesses[i].mode & kRead) error = op->accesses[i].var->error;
+  if (error) {
+    op->vtable->destroy(op->storage);
+    finish(op, error);
+    return;
+  }
+
+  OpContext ctx(op, worker);
+  const Op* outer = std::exchange(t_current_op, op);
+  try {
+    op->vtable->invoke(op->storage, ctx);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  t_current_op = outer;
+  op->vtable->destroy(op->storage);
+  if (error) record_root_error(error);
+  if (ctx.deferred_) {
+    op->fn_error = error;
+    if (!(op->async_bits.fetch_or(kFnReturned, std::memory_order_acq_rel) &
+          kCompletionSignalled))
+      return;  // the completion finishes it
+    finish(op, op->fn_error ? op->fn_error : op->async_error);
+    return;
+  }
+  finish(op, error);
+}
+
+void EngineCore::complete_deferred(Op* op, std::exception_ptr error) noexcept {
+  if (error) record_root_error(error);
+  op->async_error = std::move(error);
+  if (op->async_bits.fetch_or(kCompletionSignalled, std::memory_order_acq_rel) & kFnReturned)
+    finish(op, op->fn_error ? op->fn_error : op->async_error);
+}
+
+void EngineCore::finish(Op* op, std::exception_ptr error) noexcept {
+  if (op->start_ns && profiler_.enabled()) profiler_.record(*op, Profiler::now_ns());
+  if (op->flags & kDeleteVarOp) {
+    VarState* v = op->accesses[0].var;
+    v->~VarState();
+    var_pool_.deallocate(v);
+    vars_live_.fetch_sub(1, std::memory_order_relaxed);
+  } else {
+    release_vars(op, error);
+  }
+  NaiveTicket* ticket = op->ticket;
+  free_op(op);
+  if (ticket) ticket->signal(2);
+}
+
+void EngineCore::release_vars(Op* op, const std::exception_ptr& error) noexcept {
+  for (int i = 0; i < op->num_accesses; ++i) {
+    Access* a = &op->accesses[i];
+    VarState* v = a->var;
+    bool wake = false;
+    v->lock.lock();
+    if (a->mode & kWrite) {
+      v->error = error;  // a clean write clears an earlier failure
+      v->writes_done.fetch_add(1, std::memory_order_seq_cst);
+      wake = v->waiters.load(std::memory_order_seq_cst) > 0;
+    }
+    Access* granted = release_access(v, a);
+    v->lock.unlock();
+    if (wake) wake_waiters();
+    while (granted) {
+      Access* next = granted->next;  // read first: once ready, the op may run and be freed
+      Op* successor = granted->op;
+      if (successor->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) ready(successor);
+      granted = next;
+    }
+  }
+}
+
+void EngineCore::free_op(Op* op) noexcept {
+  if (op->accesses && op->accesses != op->inline_accesses) delete[] op->accesses;
+  op->~Op();
+  op_pool_.deallocate(op);
+  const std::int64_t n = inflight_.fetch_sub(1, std::memory_order_seq_cst) - 1;
+  if ((n == 0 && all_waiters_.load(std::memory_order_seq_cst) > 0) ||
+      (n == low_watermark_ && push_waiters_.load(std::memory_order_seq_cst) > 0))
+    wake_waiters();
+}
+
+// --- Waits ---------------------------------------------------------------------------------
+
+void EngineCore::wake_waiters() noexcept {
+  wait_epoch_.fetch_add(1, std::memory_order_seq_cst);
+  wait_epoch_.notify_all();
+}
+
+Op* EngineCore::try_pop_helpable() {
+  const int n = num_lanes_.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i) {
+    LaneExec& lane = *lanes_[i];
+    if (lane.spec().helpable && lane.maybe_has_work())
+      if (Op* op = lane.try_pop()) return op;
+  }
+  return nullptr;
+}
+
+template <class Done>
+void EngineCore::wait_until(Done done, std::atomic<std::int32_t>& waiter_count) {
+  for (;;) {
+    if (done()) return;
+    // Run ready work rather than sleep: the awaited op may be among it.
+    if (Op* op = try_pop_helpable()) {
+      execute(op, -1);
+      continue;
+    }
+    // Spin briefly: the awaited op may be running and nearly finished.
+    const auto deadline = std::chrono::steady_clock::now() + kWaitSpin;
+    bool work_appeared = false;
+    for (int i = 0; !work_appeared; ++i) {
+      if (done()) return;
+      if (i < 64) {
+        cpu_relax();
+        continue;
+      }
+      std::this_thread::yield();
+      if ((i & 7) == 0) {
+        const int n = num_lanes_.load(std::memory_order_acquire);
+        for (int l = 0; l < n; ++l)
+          work_appeared |= lanes_[l]->spec().helpable && lanes_[l]->maybe_has_work();
+        if (std::chrono::steady_clock::now() > deadline) break;
+      }
+    }
+    if (work_appeared) continue;
+    // Park. Registering before the last check pairs with the finisher, which bumps the
+    // epoch after making progress and before reading the waiter count.
+    waiter_count.fetch_add(1, std::memory_order_seq_cst);
+    const std::uint32_t epoch = wait_epoch_.load(std::memory_order_seq_cst);
+    if (!done()) wait_epoch_.wait(epoch, std::memory_order_seq_cst);
+    waiter_count.fetch_sub(1, std::memory_order_seq_cst);
+  }
+}
+
+void EngineCore::check_not_in_op(const char* what) {
+  if (t_current_op)
+    throw DeadlockError(std::string("ndflow: ") + what + "() called from inside op '" +
+                        t_current_op->name +
+                        "': a wait inside an op can deadlock the engine. Push a follow-up "
+                        "op that reads the var instead.");
+}
+
+void EngineCore::wait_to_read(Var v) {
+  check_not_in_op("wait_to_read");
+  if (!v) throw std::invalid_argument("ndflow: wait_to_read of a null Var");
+  VarState* s = v.state();
+  const std::uint64_t target = s->writes_pushed.load(std::memory_order_acquire);
+  wait_until([&] { return s->writes_done.load(std::memory_order_seq_cst) >= target; },
+             s->waiters);
+  std::exception_ptr error;
+  {
+    std::lock_guard guard(s->lock);
+    error = s->error;
+  }
+  if (error) {
+    forget_error(error);
+    std::rethrow_exception(error);
+  }
+}
+
+void EngineCore::wait_all() {
+  check_not_in_op("wait_all");
+  wait_until([&] { return inflight_.load(std::memory_order_seq_cst) == 0; }, all_waiters_);
+  if (!has_errors_.load(std::memory_order_acquire)) return;
+  std::exception_ptr first;
+  {
+    std::lock_guard lock(errors_mu_);
+    if (errors_.empty()) return;
+    first = errors_.front();
+    errors_.clear();
+    has_errors_.store(false, std::memory_order_release);
+  }
+  std::rethrow_exception(first);
+}
+
+// --- Errors --------------------------------------------------------------------------------
+
+void EngineCore::record_root_error(std::exception_ptr e) {
+  std::lock_guard lock(errors_mu_);
+  // Keep the oldest few: wait_all reports the first, and an unwaited loop of failing ops
+  // must not grow this without bound.
+  if (errors_.size() < 16) errors_.push_back(std::move(e));
+  has_errors_.store(true, std::memory_order_release);
+}
+
+void EngineCore::forget_error(const std::exception_ptr& e) {
+  if (!has_errors_.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(errors_mu_);
+  std::erase(errors_, e);
+  has_errors_.store(!errors_.empty(), std::memory_order_release);
+}
+
+// --- Lanes and stats -----------------------------------------------------------------------
+
+Lane EngineCore::add_lane(LaneSpec spec) {
+  std::lock_guard lock(lanes_mu_);
+  const int n = num_lanes_.load();
+  if (n == kMaxLanes)
+    throw std::invalid_argument("ndflow: add_lane: an engine has at most " +
+                                std::to_string(kMaxLanes) + " lanes");
+  if (spec.workers < 1)
+    throw std::invalid_argument("ndflow: add_lane: LaneSpec.workers must be >= 1, got " +
+                                std::to_string(spec.workers));
+  for (int i = 0; i < n; ++i) {
+    const LaneSpec& s = lanes_[i]->spec();
+    if (s.device == spec.device && s.kind == spec.kind && s.index == spec.index)
+      throw std::invalid_argument("ndflow: add_lane: lane '" + lanes_[i]->name() +
+                                  "' already exists");
+  }
+  std::string name = lane_label(spec);
+  lanes_[n] = std::make_unique<LaneExec>(this, Lane{static_cast<std::uint16_t>(n)},
+                                         std::move(spec), std::move(name));
+  if (options_.kind == EngineKind::kThreaded) lanes_[n]->start_workers();
+  num_lanes_.store(n + 1, std::memory_order_release);
+  return Lane{static_cast<std::uint16_t>(n)};
+}
+
+Lane EngineCore::find_lane(Device device, LaneKind kind, int index) const {
+  const int n = num_lanes_.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i) {
+    const LaneSpec& s = lanes_[i]->spec();
+    if (s.device == device && s.kind == kind && s.index == index) return lanes_[i]->id();
+  }
+  throw std::invalid_argument("ndflow: no lane " + lane_label({device, kind, index, 1, true, {}}) +
+                              " in this engine");
+}
+
+LaneExec& EngineCore::lane(Lane l) const {
+  if (l.id >= num_lanes_.load(std::memory_order_acquire))
+    throw std::invalid_argument("ndflow: unknown lane id " + std::to_string(l.id));
+  return *lanes_[l.id];
+}
+
+EngineStats EngineCore::stats() const {
+  EngineStats s;
+  s.ops_pushed = pushed_.load();
+  s.ops_inflight = inflight_.load();
+  s.ops_done = std::max<std::int64_t>(0, s.ops_pushed - s.ops_inflight);
+  s.ops_inflight_peak = inflight_peak_.load();
+  s.ops_run_inline = run_inline_.load();
+  s.vars_live = vars_live_.load();
+  return s;
+}
+
+}  // namespace ndflow::detail

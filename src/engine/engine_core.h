@@ -1,0 +1,102 @@
+// The engine behind ndflow::Engine: vars, ops, lanes, waits and errors.
+// docs/architecture.md walks through the life of an op; this header is the map.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "engine/block_pool.h"
+#include "engine/lane.h"
+#include "engine/op.h"
+#include "engine/profiler.h"
+#include "engine/var_state.h"
+#include "ndflow/engine.h"
+
+namespace ndflow::detail {
+
+class EngineCore {
+ public:
+  static constexpr int kMaxLanes = 64;
+
+  explicit EngineCore(EngineOptions options);
+  ~EngineCore();
+
+  Var new_var();
+  void delete_var(Var v);
+
+  Op* begin_push();
+  void commit_push(Op* op, const FnVTable* vt, VarList reads, VarList writes, Lane lane,
+                   int priority, const char* name);
+  void abort_push(Op* op) noexcept;
+  void push_delete_var(VarState* v);
+
+  void wait_to_read(Var v);
+  void wait_all();
+
+  Lane add_lane(LaneSpec spec);
+  Lane find_lane(Device device, LaneKind kind, int index) const;
+  LaneExec& lane(Lane l) const;
+  int num_lanes() const noexcept { return num_lanes_.load(std::memory_order_acquire); }
+
+  EngineKind kind() const noexcept { return options_.kind; }
+  EngineStats stats() const;
+  Profiler& profiler() noexcept { return profiler_; }
+  const Profiler& profiler() const noexcept { return profiler_; }
+
+  // Runs a ready op on the calling thread (a lane worker, or -1 for a waiting thread).
+  void execute(Op* op, int worker);
+  // The deferred op's completion arrived (from any thread).
+  void complete_deferred(Op* op, std::exception_ptr error) noexcept;
+
+ private:
+  void ready(Op* op);
+  void finish(Op* op, std::exception_ptr error) noexcept;
+  void release_vars(Op* op, const std::exception_ptr& error) noexcept;
+  void free_op(Op* op) noexcept;
+  void append_accesses(Op* op, VarList reads, VarList writes);
+  void run_naive(Op* op, bool ready_now);
+  void record_root_error(std::exception_ptr e);
+  void forget_error(const std::exception_ptr& e);
+  void wake_waiters() noexcept;
+  Op* try_pop_helpable();
+
+  // Blocks until done() holds, running helpable ready ops meanwhile, then spinning, then
+  // parking. `waiter_count` is the counter finishers consult before waking parked waiters.
+  template <class Done>
+  void wait_until(Done done, std::atomic<std::int32_t>& waiter_count);
+  static void check_not_in_op(const char* what);
+
+  EngineOptions options_;
+  BlockPool& op_pool_;
+  BlockPool& var_pool_;
+
+  std::array<std::unique_ptr<LaneExec>, kMaxLanes> lanes_;
+  std::atomic<int> num_lanes_{0};
+  mutable std::mutex lanes_mu_;  // serialises add_lane
+
+  alignas(64) std::atomic<std::int64_t> inflight_{0};
+  alignas(64) std::atomic<std::int64_t> pushed_{0};
+  std::atomic<std::int64_t> inflight_peak_{0};
+  std::atomic<std::int64_t> run_inline_{0};
+  std::atomic<std::int64_t> vars_live_{0};
+  std::int64_t low_watermark_;  // blocked pushers are woken when inflight falls to this
+
+  // Parked waiters. One epoch word for all; each kind of waiter has its own count so a
+  // finisher issues a wake-up only when someone can make progress.
+  alignas(64) std::atomic<std::uint32_t> wait_epoch_{0};
+  std::atomic<std::int32_t> all_waiters_{0};
+  std::atomic<std::int32_t> push_waiters_{0};
+
+  std::mutex errors_mu_;
+  std::vector<std::exception_ptr> errors_;  // failures not yet rethrown by a wait
+  std::atomic<bool> has_errors_{false};
+
+  Profiler profiler_;
+};
+
+}  // namespace ndflow::detail
