@@ -235,7 +235,9 @@ class Engine {
  public:
   explicit Engine(EngineOptions options = EngineOptions::from_env());
   // Finishes every pushed op (blocking until they are done), then stops the workers.
-  // Errors still unobserved are dropped. Vars must not be used afterwards.
+  // Errors still unobserved are dropped. Every Var must have been passed to delete_var
+  // (as with any handle to owned state, a Var never deleted is leaked); none may be used
+  // afterwards.
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

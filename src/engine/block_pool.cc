@@ -19,26 +19,13 @@ namespace {
 constexpr int kMaxPools = 8;
 constexpr int kMagazineSize = 64;
 
-struct FreeBlock {
-  FreeBlock* next;
-};
-
-// A linked list of free blocks with its length.
+// A stack of free blocks. An array, not a list threaded through the blocks: popping
+// must not load from a block that may still sit in another core's cache.
 struct Magazine {
-  FreeBlock* head = nullptr;
+  void* items[kMagazineSize];
   int count = 0;
-  void push(void* p) noexcept {
-    auto* b = static_cast<FreeBlock*>(p);
-    b->next = head;
-    head = b;
-    ++count;
-  }
-  void* pop() noexcept {
-    FreeBlock* b = head;
-    head = b->next;
-    --count;
-    return b;
-  }
+  void push(void* p) noexcept { items[count++] = p; }
+  void* pop() noexcept { return items[--count]; }
 };
 
 BlockPool* g_pools[kMaxPools];

@@ -83,6 +83,9 @@ AsyncCompletion OpContext::defer() {
     throw std::logic_error(std::string("ndflow: op '") + op_->name +
                            "' called OpContext::defer() twice");
   deferred_ = true;
+  new (&op_->fn_error) std::exception_ptr();
+  new (&op_->async_error) std::exception_ptr();
+  op_->flags |= detail::kDeferredOp;
   return AsyncCompletion(op_);
 }
 

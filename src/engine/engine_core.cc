@@ -35,6 +35,9 @@ thread_local const Op* t_current_op = nullptr;
 // most waits in a dispatch loop end within a few microseconds.
 constexpr auto kWaitSpin = std::chrono::microseconds(50);
 
+// Workers publish finished ops to the in-flight counter this often (and when idle).
+constexpr int kPublishDoneEvery = 32;
+
 const char* kind_name(LaneKind k) {
   switch (k) {
     case LaneKind::kCompute: return "compute";
@@ -81,6 +84,9 @@ EngineCore::EngineCore(EngineOptions options)
 EngineCore::~EngineCore() {
   // Finish every pushed op; failures nobody waited for are dropped with the engine.
   wait_until([&] { return inflight_.load(std::memory_order_acquire) == 0; }, all_waiters_);
+  // A completion thread may still be on its way out of finish(): it cannot wake us after
+  // its last touch, so spin (the window is a few instructions).
+  while (external_finishers_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   for (int i = 0; i < num_lanes_.load(); ++i) lanes_[i]->stop_workers();
 }
 
@@ -111,8 +117,10 @@ Op* EngineCore::begin_push() {
   for (;;) {
     // Backpressure. An op pushing more ops is exempt: blocking a worker here could stall
     // the very ops that would make room.
+    // Once blocked, wait for the low watermark, not for one free slot: otherwise every push
+    // near the bound pays for a trip through the wait path.
     if (n >= options_.max_inflight && t_current_op == nullptr) {
-      wait_until([&] { return inflight_.load(std::memory_order_acquire) < options_.max_inflight; },
+      wait_until([&] { return inflight_.load(std::memory_order_acquire) <= low_watermark_; },
                  push_waiters_);
       n = inflight_.load(std::memory_order_relaxed);
       continue;
@@ -132,14 +140,11 @@ Op* EngineCore::begin_push() {
     inflight_.fetch_sub(1, std::memory_order_acq_rel);
     throw;
   }
-  Op* op = new (block) Op;
+  Op* op = new (block) Op;  // touches the first cache line only
   op->flags = 0;
   op->vtable = nullptr;
   op->accesses = nullptr;
   op->num_accesses = 0;
-  op->ticket = nullptr;
-  op->push_ns = 0;
-  op->start_ns = 0;
   op->engine = this;
   op->name = "op";
   return op;
@@ -202,7 +207,10 @@ void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList 
     abort_push(op);
     throw;
   }
-  if (profiler_.enabled()) op->push_ns = Profiler::now_ns();
+  if (profiler_.enabled()) {
+    op->push_ns = Profiler::now_ns();
+    op->flags |= kPushStamped;
+  }
 
   const int m = op->num_accesses;
   Access* acc = op->accesses;
@@ -218,6 +226,7 @@ void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList 
   if (options_.kind == EngineKind::kNaive) {
     NaiveTicket ticket;
     op->ticket = &ticket;
+    op->flags |= kHasTicket;
     const bool ready_now = op->pending.fetch_sub(granted + 1, std::memory_order_acq_rel) ==
                            granted + 1;
     if (!ready_now) ticket.await(1);
@@ -235,7 +244,7 @@ void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList 
 // --- Running and finishing -----------------------------------------------------------------
 
 void EngineCore::ready(Op* op) {
-  if (op->ticket) {  // naive engine: the pushing thread runs it
+  if (op->flags & kHasTicket) {  // naive engine: the pushing thread runs it
     op->ticket->signal(1);
     return;
   }
@@ -254,7 +263,8 @@ void EngineCore::execute(Op* op, int worker) {
   op->worker = static_cast<std::int16_t>(worker);
   if (profiler_.enabled()) {
     op->start_ns = Profiler::now_ns();
-    if (op->push_ns == 0) op->push_ns = op->start_ns;
+    if (!(op->flags & kPushStamped)) op->push_ns = op->start_ns;
+    op->flags |= kProfiled;
   }
   if (worker < 0) run_inline_.fetch_add(1, std::memory_order_relaxed);
   if (!op->vtable) {  // delete_var
@@ -294,14 +304,18 @@ void EngineCore::execute(Op* op, int worker) {
 }
 
 void EngineCore::complete_deferred(Op* op, std::exception_ptr error) noexcept {
+  // The completing thread is not ours to join: count it, so the destructor can wait until
+  // it has left (finishing the last op would otherwise let the engine be freed under it).
+  external_finishers_.fetch_add(1, std::memory_order_seq_cst);
   if (error) record_root_error(error);
   op->async_error = std::move(error);
   if (op->async_bits.fetch_or(kCompletionSignalled, std::memory_order_acq_rel) & kFnReturned)
     finish(op, op->fn_error ? op->fn_error : op->async_error);
+  external_finishers_.fetch_sub(1, std::memory_order_seq_cst);  // last touch of *this
 }
 
 void EngineCore::finish(Op* op, std::exception_ptr error) noexcept {
-  if (op->start_ns && profiler_.enabled()) profiler_.record(*op, Profiler::now_ns());
+  if ((op->flags & kProfiled) && profiler_.enabled()) profiler_.record(*op, Profiler::now_ns());
   if (op->flags & kDeleteVarOp) {
     VarState* v = op->accesses[0].var;
     v->~VarState();
@@ -310,7 +324,7 @@ void EngineCore::finish(Op* op, std::exception_ptr error) noexcept {
   } else {
     release_vars(op, error);
   }
-  NaiveTicket* ticket = op->ticket;
+  NaiveTicket* ticket = (op->flags & kHasTicket) ? op->ticket : nullptr;
   free_op(op);
   if (ticket) ticket->signal(2);
 }
@@ -340,11 +354,32 @@ void EngineCore::release_vars(Op* op, const std::exception_ptr& error) noexcept 
 
 void EngineCore::free_op(Op* op) noexcept {
   if (op->accesses && op->accesses != op->inline_accesses) delete[] op->accesses;
+  if (op->flags & kDeferredOp) {
+    op->fn_error.~exception_ptr();
+    op->async_error.~exception_ptr();
+  }
   op->~Op();
   op_pool_.deallocate(op);
-  const std::int64_t n = inflight_.fetch_sub(1, std::memory_order_seq_cst) - 1;
+  // This engine's workers count finished ops locally and publish them in batches: the
+  // in-flight counter is the one line every pusher and worker would otherwise fight over.
+  // Other threads (waiters, completion callbacks) publish at once, since they may never
+  // come back to flush.
+  if (t_worker.lane && t_worker.core == this) {
+    if (++t_worker.unpublished_done >= kPublishDoneEvery) publish_done();
+  } else {
+    ops_done(1);
+  }
+}
+
+void EngineCore::publish_done() noexcept {
+  if (t_worker.unpublished_done) ops_done(std::exchange(t_worker.unpublished_done, 0));
+}
+
+void EngineCore::ops_done(std::int64_t count) noexcept {
+  const std::int64_t n = inflight_.fetch_sub(count, std::memory_order_seq_cst) - count;
   if ((n == 0 && all_waiters_.load(std::memory_order_seq_cst) > 0) ||
-      (n == low_watermark_ && push_waiters_.load(std::memory_order_seq_cst) > 0))
+      (n <= low_watermark_ && n + count > low_watermark_ &&
+       push_waiters_.load(std::memory_order_seq_cst) > 0))
     wake_waiters();
 }
 

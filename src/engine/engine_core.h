@@ -50,6 +50,8 @@ class EngineCore {
 
   // Runs a ready op on the calling thread (a lane worker, or -1 for a waiting thread).
   void execute(Op* op, int worker);
+  // Called by a lane worker before it goes idle: see free_op().
+  void publish_done() noexcept;
   // The deferred op's completion arrived (from any thread).
   void complete_deferred(Op* op, std::exception_ptr error) noexcept;
 
@@ -58,6 +60,7 @@ class EngineCore {
   void finish(Op* op, std::exception_ptr error) noexcept;
   void release_vars(Op* op, const std::exception_ptr& error) noexcept;
   void free_op(Op* op) noexcept;
+  void ops_done(std::int64_t count) noexcept;
   void append_accesses(Op* op, VarList reads, VarList writes);
   void run_naive(Op* op, bool ready_now);
   void record_root_error(std::exception_ptr e);
@@ -84,6 +87,7 @@ class EngineCore {
   std::atomic<std::int64_t> inflight_peak_{0};
   std::atomic<std::int64_t> run_inline_{0};
   std::atomic<std::int64_t> vars_live_{0};
+  std::atomic<std::int32_t> external_finishers_{0};  // threads inside complete_deferred
   std::int64_t low_watermark_;  // blocked pushers are woken when inflight falls to this
 
   // Parked waiters. One epoch word for all; each kind of waiter has its own count so a

@@ -25,8 +25,11 @@ struct HeapOrder {
 
 }  // namespace
 
+// Largest batch a worker takes from the ring at once.
+constexpr int kMaxBatch = 16;
+
 LaneExec::LaneExec(EngineCore* core, Lane id, LaneSpec spec, std::string name)
-    : core_(core), id_(id), spec_(std::move(spec)), name_(std::move(name)) {}
+    : core_(core), id_(id), spec_(std::move(spec)), name_(std::move(name)), ring_(1024) {}
 
 LaneExec::~LaneExec() { stop_workers(); }
 
@@ -47,12 +50,13 @@ void LaneExec::enqueue(Op* op) {
   {
     std::lock_guard guard(lock_);
     if (op->priority == 0) {
-      op->next_ready = nullptr;
-      if (fifo_tail_)
-        fifo_tail_->next_ready = op;
-      else
-        fifo_head_ = op;
-      fifo_tail_ = op;
+      if (tail_ - head_ == ring_.size()) {  // full: double, keeping queue order
+        std::vector<Op*> bigger(ring_.size() * 2);
+        for (std::uint64_t i = head_; i != tail_; ++i)
+          bigger[i & (bigger.size() - 1)] = ring_[i & (ring_.size() - 1)];
+        ring_.swap(bigger);
+      }
+      ring_[tail_++ & (ring_.size() - 1)] = op;
     } else {
       heap_.push_back({op->priority, next_seq_++, op});
       std::push_heap(heap_.begin(), heap_.end(), HeapOrder{});
@@ -64,22 +68,27 @@ void LaneExec::enqueue(Op* op) {
 }
 
 Op* LaneExec::try_pop() {
-  if (size_.load(std::memory_order_relaxed) == 0) return nullptr;
+  Op* op;
+  return try_pop_batch(&op, 1) ? op : nullptr;
+}
+
+int LaneExec::try_pop_batch(Op** out, int max) {
+  if (size_.load(std::memory_order_relaxed) == 0) return 0;
   std::lock_guard guard(lock_);
-  Op* op = nullptr;
-  if (!heap_.empty() && (heap_.front().priority > 0 || fifo_head_ == nullptr)) {
+  const std::uint64_t ring_size = tail_ - head_;
+  int n = 0;
+  if (!heap_.empty() && (heap_.front().priority > 0 || ring_size == 0)) {
     std::pop_heap(heap_.begin(), heap_.end(), HeapOrder{});
-    op = heap_.back().op;
+    out[n++] = heap_.back().op;
     heap_.pop_back();
-  } else if (fifo_head_) {
-    op = fifo_head_;
-    fifo_head_ = op->next_ready;
-    if (!fifo_head_) fifo_tail_ = nullptr;
-  } else {
-    return nullptr;
+  } else if (ring_size > 0) {
+    // A fair share of what waits, so the other workers find work too.
+    const std::uint64_t share = std::max<std::uint64_t>(1, ring_size / (spec_.workers + 1));
+    n = static_cast<int>(std::min<std::uint64_t>(share, static_cast<std::uint64_t>(max)));
+    for (int i = 0; i < n; ++i) out[i] = ring_[head_++ & (ring_.size() - 1)];
   }
-  size_.fetch_sub(1, std::memory_order_relaxed);
-  return op;
+  size_.fetch_sub(n, std::memory_order_relaxed);
+  return n;
 }
 
 void LaneExec::wake_one() {
@@ -122,25 +131,35 @@ void LaneExec::park() {
 
 void LaneExec::worker_loop(int index) {
   t_worker.lane = this;
+  t_worker.core = core_;
   if (spec_.on_worker_start) spec_.on_worker_start(index);
+  Op* batch[kMaxBatch];
   for (;;) {
-    Op* op = std::exchange(t_worker.next, nullptr);
-    if (!op) op = try_pop();
-    if (!op) {
+    int n = try_pop_batch(batch, kMaxBatch);
+    if (n == 0) {
+      core_->publish_done();  // before idling: a waiter may be counting on these
       if (stopping_.load(std::memory_order_acquire) && size_.load() == 0) break;
       int expected = 0;
       if (spinning_.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) {
-        op = spin_for_work();
+        if (Op* op = spin_for_work()) batch[n++] = op;
         spinning_.store(0, std::memory_order_seq_cst);
-        // We stop being the spinner: if work remains, let a sleeper take over.
-        if (op && size_.load(std::memory_order_seq_cst) > 0) wake_one();
       }
-      if (!op) {
+      if (n == 0) {
         park();
         continue;
       }
     }
-    core_->execute(op, index);
+    // Work left behind with nobody looking for it (enqueuers skip the wake-up while a
+    // worker spins, and that worker may be us): bring in a sleeper.
+    if (size_.load(std::memory_order_seq_cst) > 0 &&
+        spinning_.load(std::memory_order_seq_cst) == 0)
+      wake_one();
+    for (int i = 0; i < n; ++i) {
+      if (i + 1 < n) __builtin_prefetch(batch[i + 1]);
+      core_->execute(batch[i], index);
+      // A successor handed over by the op just finished runs next (see ready()).
+      while (Op* next = std::exchange(t_worker.next, nullptr)) core_->execute(next, index);
+    }
   }
   t_worker = WorkerContext{};
 }

@@ -1,7 +1,9 @@
 // A lane: one ready queue and the worker threads that drain it.
 //
-// Ready queue: ops of priority 0 (nearly all) go to an intrusive FIFO, others to a heap;
-// pop takes the highest priority, FIFO among equals.
+// Ready queue: ops of priority 0 (nearly all) go to a ring of pointers, others to a heap;
+// pop takes the highest priority, FIFO among equals. A worker takes a batch of
+// priority-0 ops at once when many wait (a fair share, so other workers still get theirs):
+// one exchange of the queue's cache line then moves many ops.
 //
 // Parking (docs/architecture.md, "Waking workers"): at most one idle worker per lane spins
 // looking for work; the others sleep on a semaphore. Enqueue wakes a sleeper only when no
@@ -31,6 +33,8 @@ class LaneExec {
 
   void enqueue(Op* op);
   Op* try_pop();
+  // Pops up to `max` ops into `out` (several only from the priority-0 ring); returns how many.
+  int try_pop_batch(Op** out, int max);
   bool maybe_has_work() const noexcept { return size_.load(std::memory_order_relaxed) > 0; }
 
   Lane id() const noexcept { return id_; }
@@ -54,11 +58,12 @@ class LaneExec {
   std::string name_;
 
   alignas(64) SpinLock lock_;
-  Op* fifo_head_ = nullptr;
-  Op* fifo_tail_ = nullptr;
+  std::vector<Op*> ring_;  // capacity a power of two; [head_, tail_) are queued
+  std::uint64_t head_ = 0;
+  std::uint64_t tail_ = 0;
   std::vector<HeapItem> heap_;
   std::uint64_t next_seq_ = 0;
-  std::atomic<std::int64_t> size_{0};
+  alignas(64) std::atomic<std::int64_t> size_{0};
 
   alignas(64) std::atomic<std::int32_t> spinning_{0};
   std::atomic<std::int32_t> sleepers_{0};  // parked workers not yet claimed by a waker
@@ -71,7 +76,9 @@ class LaneExec {
 // the same lane straight to the worker that runs next (no queue round trip).
 struct WorkerContext {
   LaneExec* lane = nullptr;
+  EngineCore* core = nullptr;
   Op* next = nullptr;
+  std::int64_t unpublished_done = 0;  // finished ops not yet subtracted from in-flight
 };
 extern thread_local WorkerContext t_worker;
 

@@ -28,6 +28,10 @@ struct Access {
 
 enum OpFlags : std::uint8_t {
   kDeleteVarOp = 1,  // no callable: frees its (single, written) var when it runs
+  kProfiled = 2,     // start_ns was stamped: record the op when it finishes
+  kDeferredOp = 4,   // its function called OpContext::defer(): deferred errors are live
+  kPushStamped = 8,  // push_ns is valid
+  kHasTicket = 16,   // naive engine: `ticket` is valid
 };
 
 // Two parties may finish a deferred op: the runner when the function returns, and the
@@ -36,26 +40,40 @@ enum AsyncBits : std::uint8_t { kFnReturned = 1, kCompletionSignalled = 2 };
 
 inline constexpr int kInlineAccesses = 4;
 
-struct Op {
+// Layout: an op crosses cores (pushed on one, run and freed on another), and on a VM each
+// cache line that crosses costs ~100 ns, so everything the fast path touches sits in the
+// first line: the header, then the inline callable (small closures fit in that line too).
+// Profiling stamps, deferred-completion state and the var accesses come after.
+struct alignas(64) Op {
+  // -- first cache line: hot
   std::atomic<std::int32_t> pending;  // ungranted accesses, +1 while push is appending
   std::int32_t priority;
   std::uint16_t lane;
   std::uint16_t num_accesses;
   std::uint8_t flags;
   std::atomic<std::uint8_t> async_bits;
-  std::int16_t worker;  // who ran it, for the profiler
-  Op* next_ready;       // link in a lane's FIFO
-  EngineCore* engine;
-  const char* name;
+  std::int16_t worker;             // who ran it, for the profiler
   const detail::FnVTable* vtable;  // null for a delete-var op
   Access* accesses;                // inline_accesses or a heap array
-  std::int64_t push_ns;            // profiler stamps (0 when not profiling)
+  const char* name;
+  EngineCore* engine;
+  alignas(16) unsigned char storage[detail::kInlineFnBytes];
+  // -- colder
+  std::int64_t push_ns;  // profiler stamps, valid when flags & kProfiled
   std::int64_t start_ns;
-  std::exception_ptr fn_error;     // deferred ops: what the function threw
-  std::exception_ptr async_error;  // deferred ops: what fail() reported
-  NaiveTicket* ticket;             // naive engine only: the pushing thread's hand-off
+  NaiveTicket* ticket;  // naive engine only: the pushing thread's hand-off
+  // Deferred ops only (flags & kDeferredOp): constructed in place when defer() is called,
+  // so the fast path never touches them.
+  union {
+    std::exception_ptr fn_error;  // what the function threw
+  };
+  union {
+    std::exception_ptr async_error;  // what AsyncCompletion::fail() reported
+  };
   Access inline_accesses[kInlineAccesses];
-  alignas(std::max_align_t) unsigned char storage[detail::kInlineFnBytes];
+
+  Op() {}  // fields are initialised by EngineCore::begin_push, on purpose only the hot ones
+  ~Op() {}
 };
 
 }  // namespace ndflow::detail
