@@ -160,8 +160,10 @@ class OpContext {
 
  private:
   friend class detail::EngineCore;
-  OpContext(detail::Op* op, int worker) noexcept : op_(op), worker_(worker) {}
+  OpContext(detail::Op* op, int worker, detail::EngineCore* core) noexcept
+      : op_(op), core_(core), worker_(worker) {}
   detail::Op* op_;
+  detail::EngineCore* core_;
   int worker_;
   bool deferred_ = false;
 };

@@ -86,6 +86,7 @@ AsyncCompletion OpContext::defer() {
   new (&op_->fn_error) std::exception_ptr();
   new (&op_->async_error) std::exception_ptr();
   op_->flags |= detail::kDeferredOp;
+  op_->engine = core_;
   return AsyncCompletion(op_);
 }
 

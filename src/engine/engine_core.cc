@@ -143,9 +143,7 @@ Op* EngineCore::begin_push() {
   Op* op = new (block) Op;  // touches the first cache line only
   op->flags = 0;
   op->vtable = nullptr;
-  op->accesses = nullptr;
   op->num_accesses = 0;
-  op->engine = this;
   op->name = "op";
   return op;
 }
@@ -160,7 +158,8 @@ void EngineCore::append_accesses(Op* op, VarList reads, VarList writes) {
   Access* acc = op->inline_accesses;
   if (n > kInlineAccesses) {
     acc = new Access[n];
-    op->accesses = acc;  // owned by the op from here, so abort_push frees it
+    op->heap_accesses = acc;  // owned by the op from here, so abort_push frees it
+    op->flags |= kHeapAccesses;
   }
   std::size_t k = 0;
   auto add = [&](const Var& v, std::uint8_t mode) {
@@ -183,7 +182,6 @@ void EngineCore::append_accesses(Op* op, VarList reads, VarList writes) {
     else
       acc[m++] = acc[i];
   }
-  op->accesses = acc;
   op->num_accesses = static_cast<std::uint16_t>(m);
 }
 
@@ -213,7 +211,7 @@ void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList 
   }
 
   const int m = op->num_accesses;
-  Access* acc = op->accesses;
+  Access* acc = op->accesses();
   op->pending.store(m + 1, std::memory_order_relaxed);
   // Lock every var of the op at once, in address order: concurrent pushers then cannot
   // deadlock, and any two ops meet in the same order on every var they share.
@@ -274,15 +272,16 @@ void EngineCore::execute(Op* op, int worker) {
   // A failed input fails the op without running it. Reading var->error needs no lock:
   // the writer that set it finished before this access was granted.
   std::exception_ptr error;
+  Access* acc = op->accesses();
   for (int i = 0; i < op->num_accesses && !error; ++i)
-    if (op->accesses[i].mode & kRead) error = op->accesses[i].var->error;
+    if (acc[i].mode & kRead) error = acc[i].var->error;
   if (error) {
     op->vtable->destroy(op->storage);
     finish(op, error);
     return;
   }
 
-  OpContext ctx(op, worker);
+  OpContext ctx(op, worker, this);
   const Op* outer = std::exchange(t_current_op, op);
   try {
     op->vtable->invoke(op->storage, ctx);
@@ -317,7 +316,7 @@ void EngineCore::complete_deferred(Op* op, std::exception_ptr error) noexcept {
 void EngineCore::finish(Op* op, std::exception_ptr error) noexcept {
   if ((op->flags & kProfiled) && profiler_.enabled()) profiler_.record(*op, Profiler::now_ns());
   if (op->flags & kDeleteVarOp) {
-    VarState* v = op->accesses[0].var;
+    VarState* v = op->accesses()[0].var;
     v->~VarState();
     var_pool_.deallocate(v);
     vars_live_.fetch_sub(1, std::memory_order_relaxed);
@@ -330,8 +329,9 @@ void EngineCore::finish(Op* op, std::exception_ptr error) noexcept {
 }
 
 void EngineCore::release_vars(Op* op, const std::exception_ptr& error) noexcept {
+  Access* acc = op->accesses();
   for (int i = 0; i < op->num_accesses; ++i) {
-    Access* a = &op->accesses[i];
+    Access* a = &acc[i];
     VarState* v = a->var;
     bool wake = false;
     v->lock.lock();
@@ -353,7 +353,7 @@ void EngineCore::release_vars(Op* op, const std::exception_ptr& error) noexcept 
 }
 
 void EngineCore::free_op(Op* op) noexcept {
-  if (op->accesses && op->accesses != op->inline_accesses) delete[] op->accesses;
+  if (op->flags & kHeapAccesses) delete[] op->heap_accesses;
   if (op->flags & kDeferredOp) {
     op->fn_error.~exception_ptr();
     op->async_error.~exception_ptr();

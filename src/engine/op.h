@@ -32,6 +32,7 @@ enum OpFlags : std::uint8_t {
   kDeferredOp = 4,   // its function called OpContext::defer(): deferred errors are live
   kPushStamped = 8,  // push_ns is valid
   kHasTicket = 16,   // naive engine: `ticket` is valid
+  kHeapAccesses = 32,  // accesses live in heap_accesses
 };
 
 // Two parties may finish a deferred op: the runner when the function returns, and the
@@ -41,11 +42,12 @@ enum AsyncBits : std::uint8_t { kFnReturned = 1, kCompletionSignalled = 2 };
 inline constexpr int kInlineAccesses = 4;
 
 // Layout: an op crosses cores (pushed on one, run and freed on another), and on a VM each
-// cache line that crosses costs ~100 ns, so everything the fast path touches sits in the
-// first line: the header, then the inline callable (small closures fit in that line too).
-// Profiling stamps, deferred-completion state and the var accesses come after.
+// cache line that crosses costs ~100 ns. So the header and the first accesses share the
+// first line (an op on one var touches that line only), the inline callable follows, and
+// what the fast path never touches (profiler stamps, deferred-completion state, a heap
+// access array) comes last and is written only when used.
 struct alignas(64) Op {
-  // -- first cache line: hot
+  // -- hot: written at push, read by the runner
   std::atomic<std::int32_t> pending;  // ungranted accesses, +1 while push is appending
   std::int32_t priority;
   std::uint16_t lane;
@@ -54,26 +56,27 @@ struct alignas(64) Op {
   std::atomic<std::uint8_t> async_bits;
   std::int16_t worker;             // who ran it, for the profiler
   const detail::FnVTable* vtable;  // null for a delete-var op
-  Access* accesses;                // inline_accesses or a heap array
   const char* name;
-  EngineCore* engine;
+  Access inline_accesses[kInlineAccesses];
   alignas(16) unsigned char storage[detail::kInlineFnBytes];
-  // -- colder
-  std::int64_t push_ns;  // profiler stamps, valid when flags & kProfiled
+  // -- cold
+  Access* heap_accesses;  // valid when flags & kHeapAccesses (more than kInlineAccesses)
+  EngineCore* engine;     // set by OpContext::defer(), for the AsyncCompletion
+  std::int64_t push_ns;   // profiler stamps, valid when flags & kProfiled
   std::int64_t start_ns;
   NaiveTicket* ticket;  // naive engine only: the pushing thread's hand-off
-  // Deferred ops only (flags & kDeferredOp): constructed in place when defer() is called,
-  // so the fast path never touches them.
+  // Deferred ops only (flags & kDeferredOp): constructed in place when defer() is called.
   union {
     std::exception_ptr fn_error;  // what the function threw
   };
   union {
     std::exception_ptr async_error;  // what AsyncCompletion::fail() reported
   };
-  Access inline_accesses[kInlineAccesses];
 
   Op() {}  // fields are initialised by EngineCore::begin_push, on purpose only the hot ones
   ~Op() {}
+
+  Access* accesses() noexcept { return (flags & kHeapAccesses) ? heap_accesses : inline_accesses; }
 };
 
 }  // namespace ndflow::detail

@@ -12,7 +12,9 @@
 
 namespace ndflow::detail {
 
-struct VarState {
+// One cache line per var: vars pushed to by one thread and released by another must not
+// share lines with their neighbours.
+struct alignas(64) VarState {
   SpinLock lock;
   bool writer_running = false;
   std::int32_t readers_running = 0;
