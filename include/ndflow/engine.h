@@ -136,7 +136,7 @@ class AsyncCompletion {
   AsyncCompletion& operator=(const AsyncCompletion&) = delete;
   ~AsyncCompletion();
 
-  void complete() noexcept;                 // the op succeeded
+  void complete() noexcept;                  // the op succeeded
   void fail(std::exception_ptr e) noexcept;  // the op failed with e
   bool pending() const noexcept { return op_ != nullptr; }
 
@@ -317,8 +317,8 @@ void Engine::push(F&& fn, VarList reads, VarList writes, Lane lane, int priority
     abort_push(s);
     throw;
   }
-  commit_push(s, kInline ? &detail::kInlineVTable<Fn> : &detail::kHeapVTable<Fn>, reads,
-              writes, lane, priority, name);
+  commit_push(s, kInline ? &detail::kInlineVTable<Fn> : &detail::kHeapVTable<Fn>, reads, writes,
+              lane, priority, name);
 }
 
 // The process-wide engine, created on first use from EngineOptions::from_env() and

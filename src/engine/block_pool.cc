@@ -101,8 +101,8 @@ void* BlockPool::allocate() {
     }
   }
   // Depot empty: carve a new chunk into one magazine.
-  auto* chunk = static_cast<char*>(
-      ::operator new(size_ * kMagazineSize, std::align_val_t(align_)));
+  const std::size_t chunk_bytes = size_ * kMagazineSize;
+  auto* chunk = static_cast<char*>(::operator new(chunk_bytes, std::align_val_t(align_)));
   {
     std::lock_guard lock(impl_->mu);
     impl_->chunks.push_back(chunk);

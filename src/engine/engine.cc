@@ -20,8 +20,7 @@ std::int64_t env_int(const char* var, std::int64_t fallback, std::int64_t min) {
   const long long v = std::strtoll(text, &end, 10);
   if (errno || *end != '\0' || v < min)
     throw std::invalid_argument(std::string("ndflow: ") + var + "='" + text +
-                                "' is not valid: expected an integer >= " +
-                                std::to_string(min));
+                                "' is not valid: expected an integer >= " + std::to_string(min));
   return v;
 }
 
@@ -69,10 +68,8 @@ void AsyncCompletion::complete() noexcept {
 }
 
 void AsyncCompletion::fail(std::exception_ptr e) noexcept {
-  if (!e)
-    e = std::make_exception_ptr(std::runtime_error("ndflow: AsyncCompletion::fail(nullptr)"));
-  if (detail::Op* op = std::exchange(op_, nullptr))
-    op->engine->complete_deferred(op, std::move(e));
+  if (!e) e = std::make_exception_ptr(std::runtime_error("ndflow: AsyncCompletion::fail(nullptr)"));
+  if (detail::Op* op = std::exchange(op_, nullptr)) op->engine->complete_deferred(op, std::move(e));
 }
 
 Lane OpContext::lane() const noexcept { return Lane{op_->lane}; }
@@ -123,19 +120,18 @@ EngineStats Engine::stats() const { return core_->stats(); }
 
 void Engine::profiler_start() { core_->profiler().start(); }
 void Engine::profiler_stop() { core_->profiler().stop(); }
-std::vector<ProfileRecord> Engine::profiler_records() const {
-  return core_->profiler().records();
-}
+std::vector<ProfileRecord> Engine::profiler_records() const { return core_->profiler().records(); }
 std::string Engine::profiler_json() const {
   return core_->profiler().to_json([this](Lane l) { return lane_name(l); },
-                                   [this](Lane l) { return lane_workers(l); },
-                                   core_->num_lanes());
+                                   [this](Lane l) { return lane_workers(l); }, core_->num_lanes());
 }
 void Engine::profiler_dump(const std::string& path) const {
   std::ofstream out(path);
-  if (!out) throw std::runtime_error("ndflow: profiler_dump: cannot open '" + path + "' for writing");
+  if (!out)
+    throw std::runtime_error("ndflow: profiler_dump: cannot open '" + path + "' for writing");
   out << profiler_json();
-  if (!out.flush()) throw std::runtime_error("ndflow: profiler_dump: write to '" + path + "' failed");
+  if (!out.flush())
+    throw std::runtime_error("ndflow: profiler_dump: write to '" + path + "' failed");
 }
 
 Engine& default_engine() {

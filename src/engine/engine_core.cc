@@ -40,10 +40,14 @@ constexpr int kPublishDoneEvery = 32;
 
 const char* kind_name(LaneKind k) {
   switch (k) {
-    case LaneKind::kCompute: return "compute";
-    case LaneKind::kCopyIn: return "copy-in";
-    case LaneKind::kCopyOut: return "copy-out";
-    case LaneKind::kPeerCopy: return "peer-copy";
+    case LaneKind::kCompute:
+      return "compute";
+    case LaneKind::kCopyIn:
+      return "copy-in";
+    case LaneKind::kCopyOut:
+      return "copy-out";
+    case LaneKind::kPeerCopy:
+      return "peer-copy";
   }
   return "?";
 }
@@ -62,9 +66,10 @@ EngineCore::EngineCore(EngineOptions options)
       op_pool_(BlockPool::get(sizeof(Op), alignof(Op))),
       var_pool_(BlockPool::get(sizeof(VarState), alignof(VarState))) {
   if (options_.cpu_workers < 0)
-    throw std::invalid_argument("ndflow: EngineOptions.cpu_workers must be >= 0 (0 means one "
-                                "per hardware thread), got " +
-                                std::to_string(options_.cpu_workers));
+    throw std::invalid_argument(
+        "ndflow: EngineOptions.cpu_workers must be >= 0 (0 means one "
+        "per hardware thread), got " +
+        std::to_string(options_.cpu_workers));
   if (options_.copy_workers < 1)
     throw std::invalid_argument("ndflow: EngineOptions.copy_workers must be >= 1, got " +
                                 std::to_string(options_.copy_workers));
@@ -174,7 +179,8 @@ void EngineCore::append_accesses(Op* op, VarList reads, VarList writes) {
   // Sort by address (insertion sort: lists are short) and merge duplicates, a write
   // winning over a read of the same var.
   for (std::size_t i = 1; i < k; ++i)
-    for (std::size_t j = i; j > 0 && acc[j].var < acc[j - 1].var; --j) std::swap(acc[j], acc[j - 1]);
+    for (std::size_t j = i; j > 0 && acc[j].var < acc[j - 1].var; --j)
+      std::swap(acc[j], acc[j - 1]);
   std::size_t m = 0;
   for (std::size_t i = 0; i < k; ++i) {
     if (m > 0 && acc[m - 1].var == acc[i].var)
@@ -185,8 +191,8 @@ void EngineCore::append_accesses(Op* op, VarList reads, VarList writes) {
   op->num_accesses = static_cast<std::uint16_t>(m);
 }
 
-void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList writes,
-                             Lane lane, int priority, const char* name) {
+void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList writes, Lane lane,
+                             int priority, const char* name) {
   op->vtable = vt;
   op->name = name ? name : "op";
   op->priority = priority;
@@ -225,8 +231,8 @@ void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList 
     NaiveTicket ticket;
     op->ticket = &ticket;
     op->flags |= kHasTicket;
-    const bool ready_now = op->pending.fetch_sub(granted + 1, std::memory_order_acq_rel) ==
-                           granted + 1;
+    const bool ready_now =
+        op->pending.fetch_sub(granted + 1, std::memory_order_acq_rel) == granted + 1;
     if (!ready_now) ticket.await(1);
     execute(op, -1);
     ticket.await(2);  // a deferred op is done only when its completion arrives
@@ -293,8 +299,7 @@ void EngineCore::execute(Op* op, int worker) {
   if (error) record_root_error(error);
   if (ctx.deferred_) {
     op->fn_error = error;
-    if (!(op->async_bits.fetch_or(kFnReturned, std::memory_order_acq_rel) &
-          kCompletionSignalled))
+    if (!(op->async_bits.fetch_or(kFnReturned, std::memory_order_acq_rel) & kCompletionSignalled))
       return;  // the completion finishes it
     finish(op, op->fn_error ? op->fn_error : op->async_error);
     return;
@@ -449,8 +454,7 @@ void EngineCore::wait_to_read(Var v) {
   if (!v) throw std::invalid_argument("ndflow: wait_to_read of a null Var");
   VarState* s = v.state();
   const std::uint64_t target = s->writes_pushed.load(std::memory_order_acquire);
-  wait_until([&] { return s->writes_done.load(std::memory_order_seq_cst) >= target; },
-             s->waiters);
+  wait_until([&] { return s->writes_done.load(std::memory_order_seq_cst) >= target; }, s->waiters);
   std::exception_ptr error;
   {
     std::lock_guard guard(s->lock);
@@ -512,8 +516,8 @@ Lane EngineCore::add_lane(LaneSpec spec) {
                                   "' already exists");
   }
   std::string name = lane_label(spec);
-  lanes_[n] = std::make_unique<LaneExec>(this, Lane{static_cast<std::uint16_t>(n)},
-                                         std::move(spec), std::move(name));
+  lanes_[n] = std::make_unique<LaneExec>(this, Lane{static_cast<std::uint16_t>(n)}, std::move(spec),
+                                         std::move(name));
   if (options_.kind == EngineKind::kThreaded) lanes_[n]->start_workers();
   num_lanes_.store(n + 1, std::memory_order_release);
   return Lane{static_cast<std::uint16_t>(n)};

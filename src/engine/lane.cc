@@ -151,8 +151,7 @@ void LaneExec::worker_loop(int index) {
     }
     // Work left behind with nobody looking for it (enqueuers skip the wake-up while a
     // worker spins, and that worker may be us): bring in a sleeper.
-    if (size_.load(std::memory_order_seq_cst) > 0 &&
-        spinning_.load(std::memory_order_seq_cst) == 0)
+    if (size_.load(std::memory_order_seq_cst) > 0 && spinning_.load(std::memory_order_seq_cst) == 0)
       wake_one();
     for (int i = 0; i < n; ++i) {
       if (i + 1 < n) __builtin_prefetch(batch[i + 1]);

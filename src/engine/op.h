@@ -27,11 +27,11 @@ struct Access {
 };
 
 enum OpFlags : std::uint8_t {
-  kDeleteVarOp = 1,  // no callable: frees its (single, written) var when it runs
-  kProfiled = 2,     // start_ns was stamped: record the op when it finishes
-  kDeferredOp = 4,   // its function called OpContext::defer(): deferred errors are live
-  kPushStamped = 8,  // push_ns is valid
-  kHasTicket = 16,   // naive engine: `ticket` is valid
+  kDeleteVarOp = 1,    // no callable: frees its (single, written) var when it runs
+  kProfiled = 2,       // start_ns was stamped: record the op when it finishes
+  kDeferredOp = 4,     // its function called OpContext::defer(): deferred errors are live
+  kPushStamped = 8,    // push_ns is valid
+  kHasTicket = 16,     // naive engine: `ticket` is valid
   kHeapAccesses = 32,  // accesses live in heap_accesses
 };
 

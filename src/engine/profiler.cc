@@ -14,10 +14,18 @@ std::string json_escape(const std::string& s) {
   out.reserve(s.size() + 2);
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -70,8 +78,7 @@ std::vector<ProfileRecord> Profiler::records() const {
 }
 
 std::string Profiler::to_json(const std::function<std::string(Lane)>& lane_name,
-                              const std::function<int(Lane)>& lane_workers,
-                              int num_lanes) const {
+                              const std::function<int(Lane)>& lane_workers, int num_lanes) const {
   std::vector<ProfileRecord> recs;
   std::int64_t origin;
   {
@@ -92,8 +99,8 @@ std::string Profiler::to_json(const std::function<std::string(Lane)>& lane_name,
   for (int l = 0; l < num_lanes; ++l) {
     const Lane lane{static_cast<std::uint16_t>(l)};
     const std::string pid = std::to_string(l + 1);
-    emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + pid +
-         ",\"args\":{\"name\":\"" + json_escape(lane_name(lane)) + "\"}}");
+    emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + pid + ",\"args\":{\"name\":\"" +
+         json_escape(lane_name(lane)) + "\"}}");
     emit("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":" + pid +
          ",\"args\":{\"sort_index\":" + std::to_string(l) + "}}");
     for (int w = 0; w < lane_workers(lane); ++w)
@@ -105,11 +112,11 @@ std::string Profiler::to_json(const std::function<std::string(Lane)>& lane_name,
            ",\"tid\":0,\"args\":{\"name\":\"waiting thread (inline)\"}}");
   }
   for (const auto& r : recs) {
-    emit("{\"ph\":\"X\",\"cat\":\"op\",\"name\":\"" + json_escape(r.name) +
-         "\",\"pid\":" + std::to_string(r.lane.id + 1) +
-         ",\"tid\":" + std::to_string(tid_of(r.worker)) + ",\"ts\":" + us(r.start_ns - origin) +
-         ",\"dur\":" + us(r.end_ns - r.start_ns) + ",\"args\":{\"push_us\":" +
-         us(r.push_ns - origin) + ",\"queued_us\":" + us(r.start_ns - r.push_ns) + "}}");
+    emit("{\"ph\":\"X\",\"cat\":\"op\",\"name\":\"" + json_escape(r.name) + "\",\"pid\":" +
+         std::to_string(r.lane.id + 1) + ",\"tid\":" + std::to_string(tid_of(r.worker)) +
+         ",\"ts\":" + us(r.start_ns - origin) + ",\"dur\":" + us(r.end_ns - r.start_ns) +
+         ",\"args\":{\"push_us\":" + us(r.push_ns - origin) +
+         ",\"queued_us\":" + us(r.start_ns - r.push_ns) + "}}");
   }
   out += "\n]}\n";
   return out;

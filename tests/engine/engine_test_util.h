@@ -40,9 +40,7 @@ namespace ndflow {
 inline void PrintTo(EngineKind kind, std::ostream* os) {
   *os << (kind == EngineKind::kThreaded ? "kThreaded" : "kNaive");
 }
-inline void PrintTo(Lane lane, std::ostream* os) {
-  *os << "Lane{" << lane.id << "}";
-}
+inline void PrintTo(Lane lane, std::ostream* os) { *os << "Lane{" << lane.id << "}"; }
 }  // namespace ndflow
 
 namespace ndflow_test {
@@ -261,9 +259,7 @@ inline std::int64_t EnvInt(const char* name, std::int64_t fallback) {
 }
 
 // Size of the stress workloads; sanitizer builds set NDFLOW_STRESS_OPS=20000.
-inline std::int64_t StressOps() {
-  return EnvInt("NDFLOW_STRESS_OPS", 100000);
-}
+inline std::int64_t StressOps() { return EnvInt("NDFLOW_STRESS_OPS", 100000); }
 
 // Completes deferred ops from its own thread, the way a GPU completion callback would:
 // an op hands over its AsyncCompletion with Add() and returns. Stops after `expected`

@@ -67,12 +67,8 @@ inline std::uint64_t Mix(std::uint64_t x, std::uint64_t y, std::uint64_t id) {
   return x * 6364136223846793005ULL + (y ^ (id * 0x9E3779B97F4A7C15ULL)) + 1442695040888963407ULL;
 }
 
-std::uint64_t ConstantValue(std::uint64_t seed, int c) {
-  return Mix(seed, c, 0xC0FFEE);
-}
-std::uint64_t InitialValue(int var) {
-  return 0x1000 + static_cast<std::uint64_t>(var);
-}
+std::uint64_t ConstantValue(std::uint64_t seed, int c) { return Mix(seed, c, 0xC0FFEE); }
+std::uint64_t InitialValue(int var) { return 0x1000 + static_cast<std::uint64_t>(var); }
 
 Program MakeProgram(std::uint64_t seed, std::int64_t num_ops) {
   Program p;
@@ -219,9 +215,7 @@ constexpr StressConfig kConfigs[] = {
     {"Naive", EngineKind::kNaive, 2, 65536},
 };
 
-void PrintTo(const StressConfig& config, std::ostream* os) {
-  *os << config.name;
-}
+void PrintTo(const StressConfig& config, std::ostream* os) { *os << config.name; }
 
 class StressTest : public EngineTest,
                    public ::testing::WithParamInterface<std::tuple<StressConfig, int>> {};
