@@ -264,8 +264,10 @@ void EngineCore::ready(Op* op) {
 }
 
 void EngineCore::execute(Op* op, int worker) {
-  op->worker = static_cast<std::int16_t>(worker);
+  // Only the profiler wants `worker`: writing it unconditionally would leave the op's hot
+  // line modified in this core's cache for the next pusher to fetch.
   if (profiler_.enabled()) {
+    op->worker = static_cast<std::int16_t>(worker);
     op->start_ns = Profiler::now_ns();
     if (!(op->flags & kPushStamped)) op->push_ns = op->start_ns;
     op->flags |= kProfiled;
