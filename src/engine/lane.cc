@@ -14,6 +14,7 @@ namespace {
 // How long an idle worker looks for work before it sleeps. Waking a sleeper costs
 // microseconds; spinning this long keeps bursts of pushes free of system calls.
 constexpr auto kSpinFor = std::chrono::microseconds(100);
+constexpr int kPausesPerPoll = 128;  // ~3.2 us on the machines we measure (pause ~25 ns)
 
 // Max-heap order: higher priority first, then earlier push.
 struct HeapOrder {
@@ -108,12 +109,13 @@ Op* LaneExec::spin_for_work() {
       if (Op* op = try_pop()) return op;
     }
     if (stopping_.load(std::memory_order_relaxed)) return nullptr;
-    if (i < 32) {
-      cpu_relax();
-    } else {
-      // Yield rather than pause: with more threads than cores the pusher needs this core.
+    // Poll the queue's line every ~2 us, not continuously: each poll pulls the line away
+    // from the pushing core, and ops that pile up meanwhile leave in one batch.
+    for (int p = 0; p < kPausesPerPoll; ++p) cpu_relax();
+    if ((i & 3) == 3) {
+      // Yield too: with more threads than cores the pusher may need this core.
       std::this_thread::yield();
-      if ((i & 15) == 0 && std::chrono::steady_clock::now() > deadline) return nullptr;
+      if (std::chrono::steady_clock::now() > deadline) return nullptr;
     }
   }
 }
