@@ -116,7 +116,8 @@ struct LaneSpec {
   // May a thread blocked in a wait run this lane's ready ops itself? True for CPU lanes;
   // false where an op must run on the lane's own worker (a GPU stream's feeder thread).
   bool helpable = true;
-  // Called once on each worker thread before it runs any op (e.g. to bind a GPU).
+  // Called once on each worker thread before it runs any op (e.g. to bind a GPU). If it
+  // throws, every op that worker takes fails with that exception (rethrown at the wait).
   std::function<void(int worker)> on_worker_start;
 };
 

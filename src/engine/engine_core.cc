@@ -263,7 +263,7 @@ void EngineCore::ready(Op* op) {
   lane.enqueue(op);
 }
 
-void EngineCore::execute(Op* op, int worker) {
+void EngineCore::execute(Op* op, int worker, const std::exception_ptr& worker_failure) {
   // Only the profiler wants `worker`: writing it unconditionally would leave the op's hot
   // line modified in this core's cache for the next pusher to fetch.
   if (profiler_.enabled()) {
@@ -286,6 +286,12 @@ void EngineCore::execute(Op* op, int worker) {
   if (error) {
     op->vtable->destroy(op->storage);
     finish(op, error);
+    return;
+  }
+  if (worker_failure) {  // the worker could not be set up: fail the op without running it
+    op->vtable->destroy(op->storage);
+    record_root_error(worker_failure);
+    finish(op, worker_failure);
     return;
   }
 

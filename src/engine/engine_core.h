@@ -49,7 +49,9 @@ class EngineCore {
   const Profiler& profiler() const noexcept { return profiler_; }
 
   // Runs a ready op on the calling thread (a lane worker, or -1 for a waiting thread).
-  void execute(Op* op, int worker);
+  // A worker whose LaneSpec::on_worker_start threw passes that failure: the op fails
+  // with it instead of running.
+  void execute(Op* op, int worker, const std::exception_ptr& worker_failure = nullptr);
   // Called by a lane worker before it goes idle: see free_op().
   void publish_done() noexcept;
   // The deferred op's completion arrived (from any thread).

@@ -134,7 +134,16 @@ void LaneExec::park() {
 void LaneExec::worker_loop(int index) {
   t_worker.lane = this;
   t_worker.core = core_;
-  if (spec_.on_worker_start) spec_.on_worker_start(index);
+  // A worker that cannot be set up (say, its GPU cannot be bound) keeps serving its lane,
+  // failing each op with the reason: the error surfaces at the next wait, not as a crash.
+  std::exception_ptr setup_failure;
+  if (spec_.on_worker_start) {
+    try {
+      spec_.on_worker_start(index);
+    } catch (...) {
+      setup_failure = std::current_exception();
+    }
+  }
   Op* batch[kMaxBatch];
   for (;;) {
     int n = try_pop_batch(batch, kMaxBatch);
@@ -157,9 +166,10 @@ void LaneExec::worker_loop(int index) {
       wake_one();
     for (int i = 0; i < n; ++i) {
       if (i + 1 < n) __builtin_prefetch(batch[i + 1]);
-      core_->execute(batch[i], index);
+      core_->execute(batch[i], index, setup_failure);
       // A successor handed over by the op just finished runs next (see ready()).
-      while (Op* next = std::exchange(t_worker.next, nullptr)) core_->execute(next, index);
+      while (Op* next = std::exchange(t_worker.next, nullptr))
+        core_->execute(next, index, setup_failure);
     }
   }
   t_worker = WorkerContext{};

@@ -348,6 +348,29 @@ TEST_F(ThreadedLaneTest, AddedLaneRunsOpsOnItsInitializedWorkers) {
   for (Lane l : op_lanes) EXPECT_EQ(l, lane);
 }
 
+TEST_F(ThreadedLaneTest, WorkerSetupFailureFailsItsOpsInsteadOfCrashing) {
+  TestEngine e(ThreadedOptions(2));
+  LaneSpec spec;
+  spec.index = 1;
+  spec.helpable = false;  // so only the lane's (broken) worker can take the op
+  spec.on_worker_start = [](int) { throw std::runtime_error("cannot bind device"); };
+  const Lane lane = e.add_lane(spec);
+  std::atomic<bool> ran{false};
+  Var v = e.new_var();
+  e.push([&] { ran = true; }, {}, {v}, lane, 0, "on_broken_worker");
+  try {
+    e.wait_to_read(v);
+    ADD_FAILURE() << "wait_to_read should rethrow the worker's setup failure";
+  } catch (const std::runtime_error& err) {
+    EXPECT_STREQ(err.what(), "cannot bind device");
+  }
+  EXPECT_FALSE(ran.load()) << "an op ran on a worker whose setup failed";
+  // The engine keeps working on its other lanes.
+  Var w = e.new_var();
+  e.push([&] {}, {}, {w});
+  EXPECT_NO_THROW(e.wait_to_read(w));
+}
+
 TEST_F(ThreadedLaneTest, WaitNeverRunsOpsOfANonHelpableLaneInline) {
   constexpr int kOps = 50;
   std::mutex mu;
