@@ -250,6 +250,11 @@ class Engine {
   // Releases the var after every op already pushed on it. Non-blocking. The handle must
   // not be used again.
   void delete_var(Var v);
+  // The same, running on_release() first, once every op pushed on the var is done (for
+  // example to free the memory the var guards). on_release runs even if the var failed;
+  // it must not throw (an exception from it is dropped).
+  template <class F>
+  void delete_var(Var v, F&& on_release);
 
   // --- Ops -------------------------------------------------------------------------------
   // Enqueues fn and returns at once (blocks only while max_inflight ops are pending).
@@ -292,6 +297,7 @@ class Engine {
     void* storage;  // detail::kInlineFnBytes, aligned to alignof(std::max_align_t)
   };
   Slot begin_push();  // may block (backpressure)
+  void commit_delete_var(Slot s, const detail::FnVTable* vt, Var v);
   void commit_push(Slot s, const detail::FnVTable* vt, VarList reads, VarList writes, Lane lane,
                    int priority, const char* name);
   void abort_push(Slot s) noexcept;
@@ -320,6 +326,26 @@ void Engine::push(F&& fn, VarList reads, VarList writes, Lane lane, int priority
   }
   commit_push(s, kInline ? &detail::kInlineVTable<Fn> : &detail::kHeapVTable<Fn>, reads, writes,
               lane, priority, name);
+}
+
+template <class F>
+void Engine::delete_var(Var v, F&& on_release) {
+  using Fn = std::decay_t<F>;
+  static_assert(std::is_invocable_v<Fn&>, "on_release is callable as fn()");
+  constexpr bool kInline = sizeof(Fn) <= detail::kInlineFnBytes &&
+                           alignof(Fn) <= alignof(std::max_align_t) &&
+                           std::is_nothrow_move_constructible_v<Fn>;
+  Slot s = begin_push();
+  try {
+    if constexpr (kInline)
+      ::new (s.storage) Fn(std::forward<F>(on_release));
+    else
+      ::new (s.storage) Fn*(new Fn(std::forward<F>(on_release)));
+  } catch (...) {
+    abort_push(s);
+    throw;
+  }
+  commit_delete_var(s, kInline ? &detail::kInlineVTable<Fn> : &detail::kHeapVTable<Fn>, v);
 }
 
 // The process-wide engine, created on first use from EngineOptions::from_env() and

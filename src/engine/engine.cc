@@ -104,6 +104,9 @@ void Engine::commit_push(Slot s, const detail::FnVTable* vt, VarList reads, VarL
   core_->commit_push(s.op, vt, reads, writes, lane, priority, name);
 }
 void Engine::abort_push(Slot s) noexcept { core_->abort_push(s.op); }
+void Engine::commit_delete_var(Slot s, const detail::FnVTable* vt, Var v) {
+  core_->commit_delete_var(s.op, vt, v);
+}
 
 void Engine::wait_to_read(Var v) { core_->wait_to_read(v); }
 void Engine::wait_all() { core_->wait_all(); }

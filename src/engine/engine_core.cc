@@ -103,16 +103,16 @@ Var EngineCore::new_var() {
   return Var(v);
 }
 
-void EngineCore::delete_var(Var v) {
-  if (!v) throw std::invalid_argument("ndflow: delete_var of a null Var");
-  push_delete_var(v.state());
-}
+void EngineCore::delete_var(Var v) { commit_delete_var(begin_push(), nullptr, v); }
 
-void EngineCore::push_delete_var(VarState* v) {
-  Op* op = begin_push();
+void EngineCore::commit_delete_var(Op* op, const FnVTable* vt, Var v) {
+  if (!v) {
+    op->vtable = vt;
+    abort_push(op);
+    throw std::invalid_argument("ndflow: delete_var of a null Var");
+  }
   op->flags = kDeleteVarOp;
-  Var var(v);
-  commit_push(op, nullptr, {}, var, Lane::cpu_compute(), 0, "delete_var");
+  commit_push(op, vt, {}, v, Lane::cpu_compute(), 0, "delete_var");
 }
 
 // --- Push ----------------------------------------------------------------------------------
@@ -273,7 +273,15 @@ void EngineCore::execute(Op* op, int worker, const std::exception_ptr& worker_fa
     op->flags |= kProfiled;
   }
   if (worker < 0) run_inline_.fetch_add(1, std::memory_order_relaxed);
-  if (!op->vtable) {  // delete_var
+  if (op->flags & kDeleteVarOp) {  // runs its release callable, if any, whatever the var's state
+    if (op->vtable) {
+      OpContext ctx(op, worker, this);
+      try {
+        op->vtable->invoke(op->storage, ctx);
+      } catch (...) {  // documented: a release that throws is dropped
+      }
+      op->vtable->destroy(op->storage);
+    }
     finish(op, nullptr);
     return;
   }

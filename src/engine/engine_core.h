@@ -33,7 +33,8 @@ class EngineCore {
   void commit_push(Op* op, const FnVTable* vt, VarList reads, VarList writes, Lane lane,
                    int priority, const char* name);
   void abort_push(Op* op) noexcept;
-  void push_delete_var(VarState* v);
+  // Pushes the op that frees `v` (running vt's callable first, when there is one).
+  void commit_delete_var(Op* op, const FnVTable* vt, Var v);
 
   void wait_to_read(Var v);
   void wait_all();

@@ -55,7 +55,7 @@ struct alignas(64) Op {
   std::uint8_t flags;
   std::atomic<std::uint8_t> async_bits;
   std::int16_t worker;             // who ran it, for the profiler
-  const detail::FnVTable* vtable;  // null for a delete-var op
+  const detail::FnVTable* vtable;  // null for a delete-var op without a release callable
   const char* name;
   Access inline_accesses[kInlineAccesses];
   alignas(16) unsigned char storage[detail::kInlineFnBytes];

@@ -1,0 +1,228 @@
+// ndflow::Array: an n-d array whose operations return at once and run on the engine.
+//
+// An Array is a cheap handle (shared ownership) to a view: shape, strides, offset and dtype
+// over a Storage, which owns the memory and the engine Var guarding it. Views share their
+// base's Storage and Var, so the engine orders every op on any view of the same memory.
+// Operations validate shapes, dtypes and devices at the call (throwing ndflow::ShapeError,
+// AxisError, DTypeError or DeviceError, with nothing pushed), allocate the result, push
+// the kernel and return. Only the blockers below wait: wait_to_read, to_vector, item,
+// to_string / operator<<, and ndflow::wait_all(). An error inside a kernel surfaces at
+// the next blocker on its result.
+//
+// Thread safety: Arrays may be created and used from several threads; one Array object is
+// not to be assigned from one thread while another uses it (like std::shared_ptr).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ndflow/device.h"
+#include "ndflow/dtype.h"
+#include "ndflow/error.h"
+#include "ndflow/shape.h"
+
+namespace ndflow {
+
+namespace detail {
+struct ArrayImpl;
+}
+
+// A scalar operand: keeps whether it was written as an integer or a floating value, for
+// NumPy's promotion rules (an int32 array + 1 stays int32; + 1.5 becomes float64).
+class Scalar {
+ public:
+  template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  Scalar(T v) noexcept  // NOLINT(google-explicit-constructor): scalars convert implicitly
+      : value_(static_cast<double>(v)),
+        int_value_(std::is_floating_point_v<T> ? 0 : static_cast<std::int64_t>(v)),
+        kind_(std::is_same_v<T, bool>       ? Kind::kBool
+              : std::is_floating_point_v<T> ? Kind::kFloat
+                                            : Kind::kInt) {}
+  enum class Kind : std::uint8_t { kBool, kInt, kFloat };
+  Kind kind() const noexcept { return kind_; }
+  double as_double() const noexcept { return value_; }
+  std::int64_t as_int() const noexcept {
+    return kind_ == Kind::kFloat ? static_cast<std::int64_t>(value_) : int_value_;
+  }
+
+ private:
+  double value_;
+  std::int64_t int_value_;
+  Kind kind_;
+};
+
+class Array {
+ public:
+  Array() = default;  // undefined: every operation on it throws std::invalid_argument
+  explicit Array(std::shared_ptr<detail::ArrayImpl> impl) noexcept : impl_(std::move(impl)) {}
+
+  // --- Metadata (never blocks) ---------------------------------------------------------
+  bool defined() const noexcept { return impl_ != nullptr; }
+  const Shape& shape() const;
+  const Shape& strides() const;  // in elements; 0 where a dim is broadcast
+  std::int64_t offset() const;   // in elements, from the start of the storage
+  DType dtype() const;
+  Device device() const;
+  int ndim() const { return shape().ndim(); }
+  std::int64_t size() const { return shape().numel(); }
+  bool is_contiguous() const;  // row-major, no gaps
+
+  // --- Blockers --------------------------------------------------------------------------
+  void wait_to_read() const;  // until every write pushed on this array is done; rethrows
+  template <class T>
+  std::vector<T> to_vector() const;  // row-major copy on the host, converted to T
+  template <class T>
+  T item() const;  // the one element of a size-1 array, converted to T
+  // NumPy-like text with shape, dtype and device, e.g. "array([1., 2.], dtype=float32, ctx=cpu(0))"
+  std::string to_string() const;
+
+  // --- Views (share storage and Var) and copies ------------------------------------------
+  Array reshape(const Shape& shape) const;  // one dim may be -1; copies if not contiguous
+  Array transpose() const;                  // reverses the axes
+  Array transpose(const std::vector<int>& axes) const;
+  Array T() const { return transpose(); }
+  Array operator[](std::int64_t i) const;  // index the first axis (negative from the end)
+  // Basic slicing of one axis, Python-style (start/stop clamp, negative from the end).
+  Array slice(int axis, std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
+              std::int64_t step = 1) const;
+  Array astype(DType dtype) const;  // always a new array
+  Array copy() const;               // a contiguous copy with its own storage
+  Array copy_to(Device device) const;
+
+  // --- In place (write this array's Var, ordered by the engine) --------------------------
+  Array& operator+=(const Array& other);
+  Array& operator-=(const Array& other);
+  Array& operator*=(const Array& other);
+  Array& operator/=(const Array& other);
+  Array& operator+=(Scalar s);
+  Array& operator-=(Scalar s);
+  Array& operator*=(Scalar s);
+  Array& operator/=(Scalar s);
+
+  const std::shared_ptr<detail::ArrayImpl>& impl() const noexcept { return impl_; }
+
+ private:
+  std::shared_ptr<detail::ArrayImpl> impl_;
+};
+
+// Blocks to print (NumPy-like, with shape, dtype and device).
+std::ostream& operator<<(std::ostream& os, const Array& a);
+
+// Until every op pushed so far on the default engine is done; rethrows the first failure.
+void wait_all();
+
+// --- Creation ------------------------------------------------------------------------------
+Array empty(const Shape& shape, DType dtype = kFloat32, Device device = Device::cpu());
+Array zeros(const Shape& shape, DType dtype = kFloat32, Device device = Device::cpu());
+Array ones(const Shape& shape, DType dtype = kFloat32, Device device = Device::cpu());
+Array full(const Shape& shape, Scalar value, DType dtype = kFloat32, Device device = Device::cpu());
+// NumPy's arange: values start, start + step, ... below stop (above, for a negative step).
+Array arange(double start, double stop, double step = 1, DType dtype = kFloat32,
+             Device device = Device::cpu());
+Array linspace(double start, double stop, std::int64_t num = 50, bool endpoint = true,
+               DType dtype = kFloat32, Device device = Device::cpu());
+Array eye(std::int64_t n, std::int64_t m = -1, std::int64_t k = 0, DType dtype = kFloat32,
+          Device device = Device::cpu());
+// A copy of host data (row-major), with the dtype of T.
+template <class T>
+Array from_data(const T* data, const Shape& shape, Device device = Device::cpu());
+template <class T>
+Array from_vector(const std::vector<T>& values, const Shape& shape, Device device = Device::cpu()) {
+  return from_data(values.data(), shape, device);
+}
+
+namespace random {
+// Seeds the generator: the same seed gives the same numbers whatever the scheduling and
+// the number of workers (each random op draws from a counter-based stream keyed by the
+// seed and its position in program order).
+void seed(std::uint64_t s);
+Array uniform(double low, double high, const Shape& shape, DType dtype = kFloat32,
+              Device device = Device::cpu());
+Array normal(double mean, double stddev, const Shape& shape, DType dtype = kFloat32,
+             Device device = Device::cpu());
+// Integers in [low, high).
+Array randint(std::int64_t low, std::int64_t high, const Shape& shape, DType dtype = kInt64,
+              Device device = Device::cpu());
+}  // namespace random
+
+// --- Element-wise (NumPy broadcasting and type promotion) -----------------------------------
+Array add(const Array& a, const Array& b);
+Array subtract(const Array& a, const Array& b);
+Array multiply(const Array& a, const Array& b);
+Array divide(const Array& a, const Array& b);  // true division: integers give float64
+Array power(const Array& a, const Array& b);
+Array maximum(const Array& a, const Array& b);
+Array minimum(const Array& a, const Array& b);
+Array equal(const Array& a, const Array& b);  // comparisons give bool arrays
+Array not_equal(const Array& a, const Array& b);
+Array less(const Array& a, const Array& b);
+Array less_equal(const Array& a, const Array& b);
+Array greater(const Array& a, const Array& b);
+Array greater_equal(const Array& a, const Array& b);
+Array where(const Array& condition, const Array& a, const Array& b);
+
+Array negative(const Array& a);
+Array abs(const Array& a);
+Array exp(const Array& a);  // exp/log/sqrt/tanh/sigmoid of integers give float64
+Array log(const Array& a);
+Array sqrt(const Array& a);
+Array tanh(const Array& a);
+Array sigmoid(const Array& a);
+Array relu(const Array& a);
+
+// A scalar operand becomes a 0-d array of the dtype NumPy would give it next to `like`.
+Array scalar_like(Scalar s, const Array& like);
+
+Array operator+(const Array& a, const Array& b);
+Array operator-(const Array& a, const Array& b);
+Array operator*(const Array& a, const Array& b);
+Array operator/(const Array& a, const Array& b);
+Array operator-(const Array& a);
+Array operator==(const Array& a, const Array& b);
+Array operator!=(const Array& a, const Array& b);
+Array operator<(const Array& a, const Array& b);
+Array operator<=(const Array& a, const Array& b);
+Array operator>(const Array& a, const Array& b);
+Array operator>=(const Array& a, const Array& b);
+#define NDFLOW_SCALAR_OPERATOR(op)                                                      \
+  inline Array operator op(const Array& a, Scalar s) { return a op scalar_like(s, a); } \
+  inline Array operator op(Scalar s, const Array& a) { return scalar_like(s, a) op a; }
+NDFLOW_SCALAR_OPERATOR(+)
+NDFLOW_SCALAR_OPERATOR(-)
+NDFLOW_SCALAR_OPERATOR(*)
+NDFLOW_SCALAR_OPERATOR(/)
+NDFLOW_SCALAR_OPERATOR(==)
+NDFLOW_SCALAR_OPERATOR(!=)
+NDFLOW_SCALAR_OPERATOR(<)
+NDFLOW_SCALAR_OPERATOR(<=)
+NDFLOW_SCALAR_OPERATOR(>)
+NDFLOW_SCALAR_OPERATOR(>=)
+#undef NDFLOW_SCALAR_OPERATOR
+
+// --- Linear algebra -------------------------------------------------------------------------
+// NumPy's matmul: 1-d operands are promoted and the added dim removed; N-d operands are
+// stacks of matrices with broadcast batch dims. float32 and float64 go through OpenBLAS.
+Array matmul(const Array& a, const Array& b);
+// NumPy's dot: 0-d scales; 1-d x 1-d is the inner product; else matmul for <= 2-d.
+Array dot(const Array& a, const Array& b);
+
+// --- Joining --------------------------------------------------------------------------------
+Array concatenate(const std::vector<Array>& arrays, int axis = 0);
+Array stack(const std::vector<Array>& arrays, int axis = 0);
+
+// --- Reductions (axes may be negative; an empty list means every axis) ----------------------
+Array sum(const Array& a, const std::vector<int>& axes = {}, bool keepdims = false);
+Array mean(const Array& a, const std::vector<int>& axes = {}, bool keepdims = false);
+Array max(const Array& a, const std::vector<int>& axes = {}, bool keepdims = false);
+Array min(const Array& a, const std::vector<int>& axes = {}, bool keepdims = false);
+// Index of the first extreme along `axis`, or in the flattened array when there is none.
+Array argmax(const Array& a, std::optional<int> axis = std::nullopt, bool keepdims = false);
+Array argmin(const Array& a, std::optional<int> axis = std::nullopt, bool keepdims = false);
+
+}  // namespace ndflow

@@ -1,0 +1,187 @@
+// The Array handle: metadata, views, blockers and the basic creation functions.
+#include <cstring>
+#include <string>
+
+#include "array/array_impl.h"
+#include "array/cpu_allocator.h"
+#include "backends/cpu/strided_loop.h"
+#include "ops/launch.h"
+
+namespace ndflow {
+namespace detail {
+
+Storage::~Storage() {
+  if (!engine) return;
+  // The memory stays valid until every op already pushed on the var is done.
+  engine->delete_var(var, [data = data, bytes = bytes] { cpu_free(data, bytes); });
+}
+
+bool ArrayImpl::is_contiguous() const noexcept {
+  std::int64_t expected = 1;
+  for (int i = shape.ndim() - 1; i >= 0; --i) {
+    if (shape[i] == 1) continue;
+    if (shape[i] == 0) return true;
+    if (strides[i] != expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+Engine& array_engine() { return default_engine(); }
+
+Array new_array(const Shape& shape, DType dtype, Device device) {
+  if (!device.is_cpu())
+    throw DeviceError("ndflow: " + device.to_string() +
+                      " is not available: this build has no GPU backend yet");
+  for (std::int64_t d : shape)
+    if (d < 0) throw ShapeError("ndflow: negative dimension in shape " + shape.to_string());
+  auto storage = std::make_shared<Storage>();
+  storage->bytes = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
+  storage->data = cpu_alloc(storage->bytes);
+  storage->device = device;
+  storage->engine = &array_engine();
+  storage->var = storage->engine->new_var();
+  auto impl = std::make_shared<ArrayImpl>();
+  impl->storage = std::move(storage);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  return Array(std::move(impl));
+}
+
+Array make_view(const Array& base, const Shape& shape, const Shape& strides, std::int64_t offset) {
+  auto impl = std::make_shared<ArrayImpl>();
+  impl->storage = base.impl()->storage;
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->offset = offset;
+  impl->dtype = base.impl()->dtype;
+  return Array(std::move(impl));
+}
+
+const ArrayImpl& impl_of(const Array& a, const char* op) {
+  if (!a.defined())
+    throw std::invalid_argument(std::string("ndflow: ") + op +
+                                ": the array is undefined "
+                                "(default-constructed)");
+  return *a.impl();
+}
+
+void check_same_device(const char* op, std::initializer_list<const Array*> arrays) {
+  const Device first = impl_of(**arrays.begin(), op).device();
+  for (const Array* a : arrays) {
+    const Device d = impl_of(*a, op).device();
+    if (d != first)
+      throw DeviceError(std::string("ndflow: ") + op + ": arrays are on different devices (" +
+                        first.to_string() + " and " + d.to_string() +
+                        "); copy one with copy_to() first");
+  }
+}
+
+int normalize_axis(int axis, int ndim, const char* op) {
+  if (axis < -ndim || axis >= (ndim == 0 ? 1 : ndim) || (ndim == 0 && axis != 0 && axis != -1))
+    throw AxisError(std::string("ndflow: ") + op + ": axis " + std::to_string(axis) +
+                    " is out of bounds for an array of dimension " + std::to_string(ndim));
+  return axis < 0 ? axis + ndim : axis;
+}
+
+}  // namespace detail
+
+using detail::impl_of;
+
+const Shape& Array::shape() const { return impl_of(*this, "shape").shape; }
+const Shape& Array::strides() const { return impl_of(*this, "strides").strides; }
+std::int64_t Array::offset() const { return impl_of(*this, "offset").offset; }
+DType Array::dtype() const { return impl_of(*this, "dtype").dtype; }
+Device Array::device() const { return impl_of(*this, "device").device(); }
+bool Array::is_contiguous() const { return impl_of(*this, "is_contiguous").is_contiguous(); }
+
+void Array::wait_to_read() const {
+  detail::array_engine().wait_to_read(impl_of(*this, "wait_to_read").var());
+}
+
+void wait_all() { detail::array_engine().wait_all(); }
+
+template <class T>
+std::vector<T> Array::to_vector() const {
+  const detail::ArrayImpl& a = impl_of(*this, "to_vector");
+  wait_to_read();
+  // Gather into a plain buffer (std::vector<bool> has no data()), then hand it over.
+  const std::size_t n = static_cast<std::size_t>(a.shape.numel());
+  std::unique_ptr<T[]> buffer(new T[n > 0 ? n : 1]);
+  visit_dtype(a.dtype, [&](auto tag) {
+    using S = decltype(tag);
+    const Shape out_strides = contiguous_strides(a.shape);
+    detail::StridedPlan<2> plan(a.shape, {&out_strides, &a.strides}, {sizeof(T), sizeof(S)});
+    plan.for_each_run({reinterpret_cast<char*>(buffer.get()), a.data()}, 0, plan.numel(),
+                      [](std::array<char*, 2> p, std::array<std::int64_t, 2> step, std::int64_t n) {
+                        for (std::int64_t i = 0; i < n; ++i)
+                          *reinterpret_cast<T*>(p[0] + i * step[0]) =
+                              static_cast<T>(*reinterpret_cast<const S*>(p[1] + i * step[1]));
+                      });
+  });
+  return std::vector<T>(buffer.get(), buffer.get() + n);
+}
+
+template <class T>
+T Array::item() const {
+  const detail::ArrayImpl& a = impl_of(*this, "item");
+  if (a.shape.numel() != 1)
+    throw ShapeError("ndflow: item() needs an array of exactly one element, got shape " +
+                     a.shape.to_string());
+  return to_vector<T>()[0];
+}
+
+#define NDFLOW_INSTANTIATE_BLOCKERS(T)                 \
+  template std::vector<T> Array::to_vector<T>() const; \
+  template T Array::item<T>() const;
+NDFLOW_INSTANTIATE_BLOCKERS(bool)
+NDFLOW_INSTANTIATE_BLOCKERS(std::uint8_t)
+NDFLOW_INSTANTIATE_BLOCKERS(std::int32_t)
+NDFLOW_INSTANTIATE_BLOCKERS(std::int64_t)
+NDFLOW_INSTANTIATE_BLOCKERS(float)
+NDFLOW_INSTANTIATE_BLOCKERS(double)
+#undef NDFLOW_INSTANTIATE_BLOCKERS
+
+// --- Creation -------------------------------------------------------------------------------
+
+Array empty(const Shape& shape, DType dtype, Device device) {
+  return detail::new_array(shape, dtype, device);
+}
+
+Array full(const Shape& shape, Scalar value, DType dtype, Device device) {
+  Array out = detail::new_array(shape, dtype, device);
+  char* data = out.impl()->data();
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T v = value.kind() == Scalar::Kind::kFloat ? static_cast<T>(value.as_double())
+                                                     : static_cast<T>(value.as_int());
+    detail::launch_parallel("full", detail::VarsOf{}, detail::VarsOf{&out}, device, out.size(),
+                            [out, data, v](std::int64_t b, std::int64_t e) {
+                              T* p = reinterpret_cast<T*>(data);
+                              std::fill(p + b, p + e, v);
+                            });
+  });
+  return out;
+}
+
+Array zeros(const Shape& shape, DType dtype, Device device) {
+  return full(shape, 0, dtype, device);
+}
+Array ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1, dtype, device); }
+
+template <class T>
+Array from_data(const T* data, const Shape& shape, Device device) {
+  Array out = detail::new_array(shape, dtype_of<T>(), device);
+  // Fresh storage has no pending ops: copy now, since `data` need not outlive the call.
+  if (out.size() > 0) std::memcpy(out.impl()->data(), data, out.size() * sizeof(T));
+  return out;
+}
+template Array from_data<bool>(const bool*, const Shape&, Device);
+template Array from_data<std::uint8_t>(const std::uint8_t*, const Shape&, Device);
+template Array from_data<std::int32_t>(const std::int32_t*, const Shape&, Device);
+template Array from_data<std::int64_t>(const std::int64_t*, const Shape&, Device);
+template Array from_data<float>(const float*, const Shape&, Device);
+template Array from_data<double>(const double*, const Shape&, Device);
+
+}  // namespace ndflow

@@ -1,0 +1,63 @@
+// What an Array handle points to: a view (shape, strides, offset, dtype) over a Storage
+// that owns the memory and the engine Var guarding it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "ndflow/array.h"
+#include "ndflow/engine.h"
+
+namespace ndflow::detail {
+
+// One allocation and its Var. When the last view goes, the memory is released by the op
+// that deletes the Var, i.e. after every op pushed on it is done.
+struct Storage {
+  void* data = nullptr;
+  std::size_t bytes = 0;
+  Device device;
+  Var var;
+  Engine* engine = nullptr;
+
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  ~Storage();
+};
+
+struct ArrayImpl {
+  std::shared_ptr<Storage> storage;
+  Shape shape;
+  Shape strides;  // in elements
+  std::int64_t offset = 0;
+  DType dtype = kFloat32;
+
+  // The first element. Dereference only inside an op that holds the Var (or after a wait).
+  char* data() const noexcept {
+    return static_cast<char*>(storage->data) +
+           offset * static_cast<std::int64_t>(dtype_size(dtype));
+  }
+  Var var() const noexcept { return storage->var; }
+  Device device() const noexcept { return storage->device; }
+  bool is_contiguous() const noexcept;
+};
+
+// The engine arrays run on.
+Engine& array_engine();
+
+// A new contiguous array with fresh (uninitialised) storage. Throws DeviceError for a
+// device this build cannot use.
+Array new_array(const Shape& shape, DType dtype, Device device);
+// A view of `base`'s storage.
+Array make_view(const Array& base, const Shape& shape, const Shape& strides, std::int64_t offset);
+
+// The impl of a defined array; throws std::invalid_argument naming `op` otherwise.
+const ArrayImpl& impl_of(const Array& a, const char* op);
+
+// Throws DeviceError unless every array is on the same device as the first.
+void check_same_device(const char* op, std::initializer_list<const Array*> arrays);
+
+// Normalises a possibly negative axis; throws AxisError naming `op` when out of range.
+int normalize_axis(int axis, int ndim, const char* op);
+
+}  // namespace ndflow::detail

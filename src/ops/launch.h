@@ -1,0 +1,111 @@
+// Pushing array kernels onto the engine. Every op front-end validates its arguments,
+// allocates its result, then calls one of these: the kernel captures the Arrays it uses by
+// value, which keeps their storage alive until it has run.
+#pragma once
+
+#include <algorithm>
+#include <exception>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "array/array_impl.h"
+#include "ndflow/engine.h"
+
+namespace ndflow::detail {
+
+// The Vars of a list of arrays, on the stack for the usual handful.
+class VarsOf {
+ public:
+  VarsOf() = default;
+  explicit VarsOf(std::initializer_list<const Array*> arrays) {
+    if (arrays.size() > kInline) heap_.reserve(arrays.size());
+    for (const Array* a : arrays) add(a->impl()->var());
+  }
+  explicit VarsOf(const std::vector<Array>& arrays) {
+    if (arrays.size() > kInline) heap_.reserve(arrays.size());
+    for (const Array& a : arrays) add(a.impl()->var());
+  }
+  VarList list() const {
+    return heap_.empty() ? VarList(std::span<const Var>(inline_, n_)) : VarList(heap_);
+  }
+
+ private:
+  static constexpr std::size_t kInline = 6;
+  void add(Var v) {
+    if (heap_.empty() && n_ < kInline) {
+      inline_[n_++] = v;
+      return;
+    }
+    if (heap_.empty()) heap_.assign(inline_, inline_ + n_);
+    heap_.push_back(v);
+  }
+  Var inline_[kInline];
+  std::size_t n_ = 0;
+  std::vector<Var> heap_;
+};
+
+// The compute lane of a device (CPU only until the CUDA backend exists).
+inline Lane compute_lane(Device) { return Lane::cpu_compute(); }
+
+// Pushes kernel() reading `reads` and writing `writes` on their device's compute lane.
+template <class Kernel>
+void launch(const char* name, const VarsOf& reads, const VarsOf& writes, Device device,
+            Kernel&& kernel) {
+  array_engine().push(std::forward<Kernel>(kernel), reads.list(), writes.list(),
+                      compute_lane(device), 0, name);
+}
+
+// Below this many elements (or units of work) an op is not split across workers.
+inline constexpr std::int64_t kParallelGrain = std::int64_t{1} << 17;
+
+// Pushes chunk(begin, end) over [0, n) split across the compute lane's workers when n is
+// large, as one op otherwise. chunk must be copyable (each piece gets a copy).
+//
+// The pieces are ordered as one op would be: a barrier op writes the outputs (so it waits
+// for their earlier readers and writers), the pieces *read* inputs and outputs (so they
+// run together, after the barrier) while writing disjoint parts of the outputs, and a join
+// op reads the inputs and writes the outputs (so later ops wait for every piece, and a
+// failure of an input or of a piece fails the outputs).
+template <class Chunk>
+void launch_parallel(const char* name, const VarsOf& reads, const VarsOf& writes, Device device,
+                     std::int64_t n, Chunk chunk) {
+  Engine& engine = array_engine();
+  const Lane lane = compute_lane(device);
+  const int workers = engine.kind() == EngineKind::kNaive ? 1 : engine.lane_workers(lane);
+  const std::int64_t pieces =
+      std::min<std::int64_t>(workers, std::max<std::int64_t>(1, n / kParallelGrain));
+  if (pieces <= 1) {
+    engine.push([chunk, n]() mutable { chunk(0, n); }, reads.list(), writes.list(), lane, 0, name);
+    return;
+  }
+  struct Shared {
+    std::mutex mu;
+    std::exception_ptr error;
+  };
+  auto shared = std::make_shared<Shared>();
+  std::vector<Var> piece_reads(reads.list().begin(), reads.list().end());
+  piece_reads.insert(piece_reads.end(), writes.list().begin(), writes.list().end());
+  engine.push([] {}, {}, writes.list(), lane, 0, name);  // barrier
+  for (std::int64_t p = 0; p < pieces; ++p) {
+    const std::int64_t begin = n * p / pieces, end = n * (p + 1) / pieces;
+    engine.push(
+        [chunk, shared, begin, end]() mutable {
+          try {
+            chunk(begin, end);
+          } catch (...) {
+            std::lock_guard lock(shared->mu);
+            if (!shared->error) shared->error = std::current_exception();
+          }
+        },
+        piece_reads, {}, lane, 0, name);
+  }
+  engine.push(
+      [shared] {
+        if (shared->error) std::rethrow_exception(shared->error);
+      },
+      reads.list(), writes.list(), lane, 0, name);  // join
+}
+
+}  // namespace ndflow::detail
