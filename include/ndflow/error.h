@@ -1,6 +1,6 @@
 // The errors ndflow raises at the call, before anything is pushed. Each message says what
 // was wrong and what was expected. The Python binding maps them to ValueError (ShapeError,
-// AxisError), TypeError (DTypeError) and RuntimeError (DeviceError).
+// AxisError), IndexError (IndexError), TypeError (DTypeError) and RuntimeError (DeviceError).
 #pragma once
 
 #include <stdexcept>
@@ -15,6 +15,12 @@ class ShapeError : public std::invalid_argument {
 
 // An axis out of range for the array's number of dimensions (or repeated).
 class AxisError : public ShapeError {
+ public:
+  using ShapeError::ShapeError;
+};
+
+// An index out of range for its axis (Python: IndexError).
+class IndexError : public ShapeError {
  public:
   using ShapeError::ShapeError;
 };

@@ -1,4 +1,5 @@
 // The Array handle: metadata, views, blockers and the basic creation functions.
+#include <atomic>
 #include <cstring>
 #include <string>
 
@@ -27,7 +28,15 @@ bool ArrayImpl::is_contiguous() const noexcept {
   return true;
 }
 
-Engine& array_engine() { return default_engine(); }
+namespace {
+std::atomic<Engine*> g_array_engine{nullptr};
+}  // namespace
+
+Engine& array_engine() {
+  Engine* e = g_array_engine.load(std::memory_order_acquire);
+  return e ? *e : default_engine();
+}
+void set_array_engine(Engine* engine) { g_array_engine.store(engine, std::memory_order_release); }
 
 Array new_array(const Shape& shape, DType dtype, Device device) {
   if (!device.is_cpu())

@@ -42,8 +42,11 @@ struct ArrayImpl {
   bool is_contiguous() const noexcept;
 };
 
-// The engine arrays run on.
+// The engine arrays run on: default_engine(), unless a test has set another.
 Engine& array_engine();
+// For tests: run arrays created from now on on `engine` (nullptr: back to the default).
+// Arrays must not outlive the engine they were created on.
+void set_array_engine(Engine* engine);
 
 // A new contiguous array with fresh (uninitialised) storage. Throws DeviceError for a
 // device this build cannot use.
