@@ -245,6 +245,10 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
+  // Finishes every pushed op (blocking), then stops the workers. Afterwards the engine
+  // stays usable but runs each op inside push(), like the naive engine. Idempotent.
+  void shutdown();
+
   // --- Vars ------------------------------------------------------------------------------
   Var new_var();
   // Releases the var after every op already pushed on it. Non-blocking. The handle must
@@ -348,8 +352,9 @@ void Engine::delete_var(Var v, F&& on_release) {
   commit_delete_var(s, kInline ? &detail::kInlineVTable<Fn> : &detail::kHeapVTable<Fn>, v);
 }
 
-// The process-wide engine, created on first use from EngineOptions::from_env() and
-// destroyed at exit (finishing pending ops). Code that owns its own Engine need not use it.
+// The process-wide engine, created on first use from EngineOptions::from_env(). At exit
+// it is shut down (pending ops finish) but never destroyed, so arrays released by later
+// static destructors still find it. Code that owns its own Engine need not use it.
 Engine& default_engine();
 
 }  // namespace ndflow

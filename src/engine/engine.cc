@@ -137,9 +137,20 @@ void Engine::profiler_dump(const std::string& path) const {
     throw std::runtime_error("ndflow: profiler_dump: write to '" + path + "' failed");
 }
 
+void Engine::shutdown() { core_->shutdown(); }
+
+namespace {
+Engine* g_default_engine = nullptr;
+}  // namespace
+
 Engine& default_engine() {
-  static Engine engine(EngineOptions::from_env());
-  return engine;
+  // Leaked on purpose (see the header); the atexit handler finishes its ops.
+  static Engine* engine = [] {
+    g_default_engine = new Engine(EngineOptions::from_env());
+    std::atexit([] { g_default_engine->shutdown(); });
+    return g_default_engine;
+  }();
+  return *engine;
 }
 
 }  // namespace ndflow

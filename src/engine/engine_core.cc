@@ -63,6 +63,7 @@ std::string lane_label(const LaneSpec& s) {
 
 EngineCore::EngineCore(EngineOptions options)
     : options_(options),
+      kind_(options.kind),
       op_pool_(BlockPool::get(sizeof(Op), alignof(Op))),
       var_pool_(BlockPool::get(sizeof(VarState), alignof(VarState))) {
   if (options_.cpu_workers < 0)
@@ -86,12 +87,15 @@ EngineCore::EngineCore(EngineOptions options)
   add_lane(std::move(copy));
 }
 
-EngineCore::~EngineCore() {
-  // Finish every pushed op; failures nobody waited for are dropped with the engine.
+EngineCore::~EngineCore() { shutdown(); }
+
+void EngineCore::shutdown() {
+  // Finish every pushed op; failures nobody waited for are dropped.
   wait_until([&] { return inflight_.load(std::memory_order_acquire) == 0; }, all_waiters_);
   // A completion thread may still be on its way out of finish(): it cannot wake us after
   // its last touch, so spin (the window is a few instructions).
   while (external_finishers_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+  kind_.store(EngineKind::kNaive, std::memory_order_release);
   for (int i = 0; i < num_lanes_.load(); ++i) lanes_[i]->stop_workers();
 }
 
@@ -227,7 +231,7 @@ void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList 
   for (int i = 0; i < m; ++i) acc[i].var->lock.unlock();
   pushed_.fetch_add(1, std::memory_order_relaxed);
 
-  if (options_.kind == EngineKind::kNaive) {
+  if (kind_.load(std::memory_order_acquire) == EngineKind::kNaive) {
     NaiveTicket ticket;
     op->ticket = &ticket;
     op->flags |= kHasTicket;
@@ -534,7 +538,7 @@ Lane EngineCore::add_lane(LaneSpec spec) {
   std::string name = lane_label(spec);
   lanes_[n] = std::make_unique<LaneExec>(this, Lane{static_cast<std::uint16_t>(n)}, std::move(spec),
                                          std::move(name));
-  if (options_.kind == EngineKind::kThreaded) lanes_[n]->start_workers();
+  if (kind() == EngineKind::kThreaded) lanes_[n]->start_workers();
   num_lanes_.store(n + 1, std::memory_order_release);
   return Lane{static_cast<std::uint16_t>(n)};
 }

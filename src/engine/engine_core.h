@@ -44,7 +44,9 @@ class EngineCore {
   LaneExec& lane(Lane l) const;
   int num_lanes() const noexcept { return num_lanes_.load(std::memory_order_acquire); }
 
-  EngineKind kind() const noexcept { return options_.kind; }
+  EngineKind kind() const noexcept { return kind_.load(std::memory_order_acquire); }
+  // Finishes every op, stops the workers; later pushes run inline (as in the naive engine).
+  void shutdown();
   EngineStats stats() const;
   Profiler& profiler() noexcept { return profiler_; }
   const Profiler& profiler() const noexcept { return profiler_; }
@@ -78,6 +80,7 @@ class EngineCore {
   static void check_not_in_op(const char* what);
 
   EngineOptions options_;
+  std::atomic<EngineKind> kind_;  // becomes kNaive at shutdown
   BlockPool& op_pool_;
   BlockPool& var_pool_;
 

@@ -167,3 +167,26 @@ TEST_P(ShutdownTest, DeleteVarIsOrderedAfterPendingOps) {
 
 }  // namespace
 }  // namespace ndflow_test
+
+namespace ndflow_test {
+namespace {
+
+// What the default engine relies on at exit: after shutdown() the engine still accepts
+// ops (from late destructors) and runs each inside push.
+TEST(ShutdownCallTest, FinishesPendingOpsThenRunsLaterOpsInline) {
+  TestEngine e(ThreadedOptions(2));
+  Var v = e.new_var();
+  std::atomic<int> runs{0};
+  for (int i = 0; i < 100; ++i) e.push([&] { runs.fetch_add(1); }, {}, {v});
+  e.shutdown();
+  EXPECT_EQ(runs.load(), 100) << "shutdown() returned before the pending ops were done";
+  EXPECT_EQ(e.kind(), ndflow::EngineKind::kNaive);
+  const std::thread::id caller = std::this_thread::get_id();
+  std::thread::id ran_on;
+  e.push([&] { ran_on = std::this_thread::get_id(); }, {}, {v});
+  EXPECT_EQ(ran_on, caller) << "after shutdown an op must run inside push";
+  e.shutdown();  // idempotent
+}
+
+}  // namespace
+}  // namespace ndflow_test
