@@ -211,6 +211,10 @@ struct EngineOptions {
   int cpu_workers = 0;  // workers of the CPU compute lane; 0 means hardware threads
   int copy_workers = 1;
   std::int64_t max_inflight = 65536;  // push() blocks while this many ops are not done
+  // Whether a thread blocked in a wait (or in push, under backpressure) runs ready ops of
+  // helpable lanes itself. True gives the lowest latency; false leaves all work to the
+  // lane workers (e.g. to measure how the workers alone scale).
+  bool waiters_run_ops = true;
 
   // Defaults overridden by NDFLOW_ENGINE (threaded|naive), NDFLOW_CPU_WORKERS and
   // NDFLOW_MAX_INFLIGHT. Throws std::invalid_argument naming a malformed variable.

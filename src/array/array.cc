@@ -88,7 +88,7 @@ void check_same_device(const char* op, std::initializer_list<const Array*> array
 }
 
 int normalize_axis(int axis, int ndim, const char* op) {
-  if (axis < -ndim || axis >= (ndim == 0 ? 1 : ndim) || (ndim == 0 && axis != 0 && axis != -1))
+  if (axis < -ndim || axis >= ndim)
     throw AxisError(std::string("ndflow: ") + op + ": axis " + std::to_string(axis) +
                     " is out of bounds for an array of dimension " + std::to_string(ndim));
   return axis < 0 ? axis + ndim : axis;

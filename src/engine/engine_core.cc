@@ -31,6 +31,16 @@ namespace {
 // The op this thread is running, if any: a wait from inside an op is refused.
 thread_local const Op* t_current_op = nullptr;
 
+// How deep this thread is inside execute() (the op's function, its closure's destruction,
+// its finish). A push from there (say a storage release when a closure drops the last
+// reference to an array) is exempt from backpressure: blocking would stall the op being
+// run, which the ops in flight may be waiting for.
+thread_local int t_executing = 0;
+struct ExecutingScope {
+  ExecutingScope() { ++t_executing; }
+  ~ExecutingScope() { --t_executing; }
+};
+
 // How long a waiter spins before it parks. A parked waiter costs a wake-up (tens of us);
 // most waits in a dispatch loop end within a few microseconds.
 constexpr auto kWaitSpin = std::chrono::microseconds(50);
@@ -124,11 +134,11 @@ void EngineCore::commit_delete_var(Op* op, const FnVTable* vt, Var v) {
 Op* EngineCore::begin_push() {
   std::int64_t n = inflight_.load(std::memory_order_relaxed);
   for (;;) {
-    // Backpressure. An op pushing more ops is exempt: blocking a worker here could stall
-    // the very ops that would make room.
+    // Backpressure. Pushes from inside an op (see t_executing) are exempt: blocking there
+    // could stall the very ops that would make room.
     // Once blocked, wait for the low watermark, not for one free slot: otherwise every push
     // near the bound pays for a trip through the wait path.
-    if (n >= options_.max_inflight && t_current_op == nullptr) {
+    if (n >= options_.max_inflight && t_executing == 0) {
       wait_until([&] { return inflight_.load(std::memory_order_acquire) <= low_watermark_; },
                  push_waiters_);
       n = inflight_.load(std::memory_order_relaxed);
@@ -268,6 +278,7 @@ void EngineCore::ready(Op* op) {
 }
 
 void EngineCore::execute(Op* op, int worker, const std::exception_ptr& worker_failure) {
+  const ExecutingScope executing;
   // Only the profiler wants `worker`: writing it unconditionally would leave the op's hot
   // line modified in this core's cache for the next pusher to fetch.
   if (profiler_.enabled()) {
@@ -328,6 +339,7 @@ void EngineCore::execute(Op* op, int worker, const std::exception_ptr& worker_fa
 }
 
 void EngineCore::complete_deferred(Op* op, std::exception_ptr error) noexcept {
+  const ExecutingScope executing;  // finishing may release storage: see t_executing
   // The completing thread is not ours to join: count it, so the destructor can wait until
   // it has left (finishing the last op would otherwise let the engine be freed under it).
   external_finishers_.fetch_add(1, std::memory_order_seq_cst);
@@ -416,6 +428,7 @@ void EngineCore::wake_waiters() noexcept {
 }
 
 Op* EngineCore::try_pop_helpable() {
+  if (!options_.waiters_run_ops) return nullptr;
   const int n = num_lanes_.load(std::memory_order_acquire);
   for (int i = 0; i < n; ++i) {
     LaneExec& lane = *lanes_[i];
@@ -446,7 +459,7 @@ void EngineCore::wait_until(Done done, std::atomic<std::int32_t>& waiter_count) 
       std::this_thread::yield();
       if ((i & 7) == 0) {
         const int n = num_lanes_.load(std::memory_order_acquire);
-        for (int l = 0; l < n; ++l)
+        for (int l = 0; l < n && options_.waiters_run_ops; ++l)
           work_appeared |= lanes_[l]->spec().helpable && lanes_[l]->maybe_has_work();
         if (std::chrono::steady_clock::now() > deadline) break;
       }

@@ -457,3 +457,23 @@ TEST_P(LaneTest, PushRejectsUnknownLanesAndNullVarsAndPushesNothing) {
 
 }  // namespace
 }  // namespace ndflow_test
+
+namespace ndflow_test {
+namespace {
+
+TEST(WaitersRunOpsTest, WhenOffEveryOpRunsOnALaneWorker) {
+  ndflow::EngineOptions options = ThreadedOptions(1);
+  options.waiters_run_ops = false;
+  TestEngine e(options);
+  std::atomic<int> inline_runs{0};
+  Var v = e.new_var();
+  for (int i = 0; i < 2000; ++i)
+    e.push([&](OpContext& ctx) { inline_runs.fetch_add(ctx.worker() < 0); }, {}, {v});
+  e.wait_to_read(v);
+  e.wait_all();
+  EXPECT_EQ(inline_runs.load(), 0);
+  EXPECT_EQ(e.stats().ops_run_inline, 0);
+}
+
+}  // namespace
+}  // namespace ndflow_test
