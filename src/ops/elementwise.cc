@@ -1,1 +1,413 @@
-// Placeholder: filled in by the work on issue 3.
+// Element-wise ops: binary (broadcasting, NumPy type promotion), unary, where, scalar
+// operands (NEP 50) and the in-place operators. Each front-end validates at the call
+// (shapes, dtypes, devices), allocates its result, and pushes one kernel split across the
+// compute lane's workers for large arrays (launch_parallel). The kernels are chosen from
+// tables indexed by the operands' dtypes (backends/cpu/elementwise_kernels.h).
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "array/array_impl.h"
+#include "backends/cpu/elementwise_kernels.h"
+#include "ops/launch.h"
+
+namespace ndflow {
+namespace detail {
+namespace {
+
+using cpu::RunFn;
+using cpu::type_of_t;
+constexpr int kN = cpu::kNumDTypes;
+
+constexpr int idx(DType t) noexcept { return static_cast<int>(t); }
+
+// --- kernel tables ------------------------------------------------------------------------
+
+struct BinaryKernel {
+  RunFn<3> run = nullptr;  // null: the op does not support these dtypes
+  DType out = kBool;
+};
+using BinaryTable = std::array<BinaryKernel, kN * kN>;  // [a dtype][b dtype]
+
+template <class F, int I>
+constexpr BinaryKernel binary_entry() {
+  constexpr DType a = static_cast<DType>(I / kN), b = static_cast<DType>(I % kN);
+  if constexpr (!cpu::binary_supported<F>(a, b)) {
+    return {};
+  } else {
+    constexpr DType c = cpu::binary_compute_dtype<F>(a, b), o = cpu::binary_out_dtype<F>(a, b);
+    return {&cpu::binary_run<F, type_of_t<a>, type_of_t<b>, type_of_t<c>, type_of_t<o>>, o};
+  }
+}
+// In place: the result is stored into a's dtype; null unless same_kind allows the cast.
+template <class F, int I>
+constexpr BinaryKernel inplace_entry() {
+  constexpr DType a = static_cast<DType>(I / kN), b = static_cast<DType>(I % kN);
+  if constexpr (!cpu::binary_supported<F>(a, b) ||
+                !cpu::can_cast_same_kind(cpu::binary_out_dtype<F>(a, b), a)) {
+    return {};
+  } else {
+    constexpr DType c = cpu::binary_compute_dtype<F>(a, b);
+    return {&cpu::binary_run<F, type_of_t<a>, type_of_t<b>, type_of_t<c>, type_of_t<a>>, a};
+  }
+}
+template <class F, std::size_t... I>
+constexpr BinaryTable binary_table(std::index_sequence<I...>) {
+  return {binary_entry<F, static_cast<int>(I)>()...};
+}
+template <class F, std::size_t... I>
+constexpr BinaryTable inplace_table(std::index_sequence<I...>) {
+  return {inplace_entry<F, static_cast<int>(I)>()...};
+}
+template <class F>
+constexpr BinaryTable kBinary = binary_table<F>(std::make_index_sequence<kN * kN>{});
+template <class F>
+constexpr BinaryTable kInPlace = inplace_table<F>(std::make_index_sequence<kN * kN>{});
+
+struct UnaryKernel {
+  RunFn<2> run = nullptr;
+  DType out = kBool;
+};
+using UnaryTable = std::array<UnaryKernel, kN>;  // [input dtype]
+
+template <class F, int I>
+constexpr UnaryKernel unary_entry() {
+  constexpr DType a = static_cast<DType>(I);
+  if constexpr (!F::kBoolOk && a == kBool) {
+    return {};
+  } else {
+    constexpr DType o = cpu::unary_out_dtype<F>(a);
+    return {&cpu::unary_run<F, type_of_t<a>, type_of_t<o>>, o};
+  }
+}
+template <class F, std::size_t... I>
+constexpr UnaryTable unary_table(std::index_sequence<I...>) {
+  return {unary_entry<F, static_cast<int>(I)>()...};
+}
+template <class F>
+constexpr UnaryTable kUnary = unary_table<F>(std::make_index_sequence<kN>{});
+
+// Conversions [from][to] (where() brings its operands to the result dtype with these).
+template <std::size_t... I>
+constexpr std::array<RunFn<2>, kN * kN> cast_table(std::index_sequence<I...>) {
+  return {&cpu::unary_run<cpu::IdentityOp, type_of_t<static_cast<DType>(I / kN)>,
+                          type_of_t<static_cast<DType>(I % kN)>>...};
+}
+constexpr std::array<RunFn<2>, kN* kN> kCast = cast_table(std::make_index_sequence<kN * kN>{});
+
+// where() kernels [cond dtype][result dtype].
+template <std::size_t... I>
+constexpr std::array<RunFn<4>, kN * kN> where_table(std::index_sequence<I...>) {
+  return {&cpu::where_run<type_of_t<static_cast<DType>(I / kN)>,
+                          type_of_t<static_cast<DType>(I % kN)>>...};
+}
+constexpr std::array<RunFn<4>, kN* kN> kWhere = where_table(std::make_index_sequence<kN * kN>{});
+
+// --- pushing --------------------------------------------------------------------------------
+
+// The closure of one op: the arrays it touches (out first) by value, which keeps their
+// storage alive, the run function, and what the common case needs, worked out at the push
+// while the arrays' metadata is hot in this core's cache: the first elements' addresses
+// and, when out is contiguous and every input is either contiguous in out's shape or a
+// single element (x + 1), each operand's step (its element size, or 0 for a broadcast
+// element). Then the worker runs the whole range as one run without reading the arrays'
+// metadata (each line it would pull from the pushing core costs ~100 ns on a VM); other
+// cases walk a StridedPlan (cpu::run_elements). For K = 3 it is 88 bytes: it fits the
+// engine's inline op storage, so pushing it allocates nothing.
+template <int K>
+class ElementsChunk {
+ public:
+  ElementsChunk(RunFn<K> run, std::array<Array, K> arrays) : arrays_(std::move(arrays)), run_(run) {
+    const ArrayImpl& out = *arrays_[0].impl();
+    const std::int64_t n = out.shape.numel();
+    bool simple = out.is_contiguous();
+    std::uint64_t codes = 0;
+    for (int k = 0; k < K; ++k) {
+      const ArrayImpl& a = *arrays_[k].impl();
+      data_[k] = a.data();
+      const std::size_t size = dtype_size(a.dtype);
+      std::uint64_t code = size == 1 ? 1 : size == 4 ? 2 : 3;  // kStep[code] == size
+      if (k > 0 && !(a.shape == out.shape && a.is_contiguous())) {
+        if (a.shape.numel() == 1)
+          code = 0;  // broadcast: step 0
+        else
+          simple = false;
+      }
+      codes |= code << (2 * k);
+    }
+    packed_ = static_cast<std::uint64_t>(n) << kCountShift | (simple ? codes : kGeneral);
+  }
+
+  std::int64_t count() const { return static_cast<std::int64_t>(packed_ >> kCountShift); }
+
+  void operator()(std::int64_t begin, std::int64_t end) const {
+    if (begin >= end) return;
+    if (packed_ & kGeneral) {
+      std::array<const ArrayImpl*, K> impls;
+      for (int k = 0; k < K; ++k) impls[k] = arrays_[k].impl().get();
+      cpu::run_elements<K>(run_, impls, begin, end);
+      return;
+    }
+    std::array<char*, K> p;
+    std::array<std::int64_t, K> step;
+    for (int k = 0; k < K; ++k) {
+      step[k] = kStep[(packed_ >> (2 * k)) & 3];
+      p[k] = data_[k] + begin * step[k];
+    }
+    run_(p, step, end - begin);
+  }
+
+ private:
+  static constexpr std::int64_t kStep[4] = {0, 1, 4, 8};
+  static constexpr int kCountShift = 16;
+  static constexpr std::uint64_t kGeneral = std::uint64_t{1} << 15;
+  static_assert(2 * K < 15);
+
+  std::array<Array, K> arrays_;
+  RunFn<K> run_;
+  std::array<char*, K> data_;
+  std::uint64_t packed_;  // count << kCountShift | (kGeneral, or 2 bits of step code each)
+};
+static_assert(sizeof(ElementsChunk<3>) <= kInlineFnBytes);
+
+// Small ops (the common case) go straight to launch() with the chunk moved into the op:
+// launch_parallel would copy it, and every copied Array is an atomic increment and
+// decrement of a count that the worker touches too.
+template <int K>
+void push_elements(const char* name, RunFn<K> run, std::array<Array, K> arrays, const VarsOf& reads,
+                   const VarsOf& writes) {
+  const Device device = arrays[0].impl()->device();
+  ElementsChunk<K> chunk(run, std::move(arrays));
+  const std::int64_t n = chunk.count();
+  if (n < 2 * kParallelGrain) {  // launch_parallel would push it as one op as well
+    launch(name, reads, writes, device, [chunk = std::move(chunk)] { chunk(0, chunk.count()); });
+    return;
+  }
+  launch_parallel(name, reads, writes, device, n, std::move(chunk));
+}
+
+// --- validation -----------------------------------------------------------------------------
+
+std::string op_prefix(const char* op) { return std::string("ndflow: ") + op + ": "; }
+
+// NumPy's broadcast of two shapes; false when they do not broadcast.
+bool broadcast(const Shape& a, const Shape& b, Shape* out) {
+  if (a == b) {
+    *out = a;
+    return true;
+  }
+  const Shape& longer = a.ndim() >= b.ndim() ? a : b;
+  const Shape& shorter = a.ndim() >= b.ndim() ? b : a;
+  *out = longer;
+  const int lead = longer.ndim() - shorter.ndim();
+  for (int d = 0; d < shorter.ndim(); ++d) {
+    const std::int64_t x = longer[d + lead], y = shorter[d];
+    if (x == y || y == 1) continue;
+    if (x != 1) return false;
+    (*out)[d + lead] = y;
+  }
+  return true;
+}
+
+[[noreturn]] void throw_broadcast(const char* op, const Shape& a, const Shape& b) {
+  throw ShapeError(op_prefix(op) + "cannot broadcast " + a.to_string() + " with " + b.to_string());
+}
+
+[[noreturn]] void throw_unsupported(const char* op, DType a, DType b) {
+  throw DTypeError(op_prefix(op) + "boolean " + op + " is not supported (operands " +
+                   dtype_name(a) + " and " + dtype_name(b) +
+                   "); use logical ops or cast to an integer dtype");
+}
+
+void check_devices(const char* op, const Array& a, const ArrayImpl& ai, const Array& b,
+                   const ArrayImpl& bi) {
+  if (ai.device() != bi.device()) check_same_device(op, {&a, &b});
+}
+
+// --- front-ends -----------------------------------------------------------------------------
+
+Array binary_op(const char* op, const BinaryTable& table, const Array& a, const Array& b) {
+  const ArrayImpl& ai = impl_of(a, op);
+  const ArrayImpl& bi = impl_of(b, op);
+  check_devices(op, a, ai, b, bi);
+  Shape shape;
+  if (!broadcast(ai.shape, bi.shape, &shape)) throw_broadcast(op, ai.shape, bi.shape);
+  const BinaryKernel& k = table[idx(ai.dtype) * kN + idx(bi.dtype)];
+  if (!k.run) throw_unsupported(op, ai.dtype, bi.dtype);
+  Array out = new_array(shape, k.out, ai.device());
+  push_elements<3>(op, k.run, {out, a, b}, VarsOf{&a, &b}, VarsOf{&out});
+  return out;
+}
+
+template <class F>
+Array& inplace_op(const char* op, Array& self, const Array& other) {
+  const ArrayImpl& si = impl_of(self, op);
+  const ArrayImpl& oi = impl_of(other, op);
+  check_devices(op, self, si, other, oi);
+  const int i = idx(si.dtype) * kN + idx(oi.dtype);
+  const BinaryKernel& k = kInPlace<F>[i];
+  if (!k.run) {
+    const BinaryKernel& plain = kBinary<F>[i];
+    if (!plain.run) throw_unsupported(op, si.dtype, oi.dtype);
+    throw DTypeError(op_prefix(op) + "cannot cast " + dtype_name(plain.out) + " to " +
+                     dtype_name(si.dtype) + " in place (NumPy's same_kind rule); use " + op +
+                     "() to get a new array");
+  }
+  Shape shape;
+  if (!broadcast(si.shape, oi.shape, &shape) || !(shape == si.shape))
+    throw ShapeError(op_prefix(op) + "cannot broadcast " + oi.shape.to_string() + " to the shape " +
+                     si.shape.to_string() + " of the in-place target");
+  // Another view of the same memory: read a copy, so that the writes cannot overtake the
+  // reads of elements they overlap.
+  const bool same_view = &si == &oi || (oi.shape == si.shape && oi.strides == si.strides &&
+                                        oi.offset == si.offset && oi.dtype == si.dtype);
+  Array src = oi.storage == si.storage && !same_view ? other.copy() : other;
+  push_elements<3>(op, k.run, {self, self, src}, VarsOf{&src}, VarsOf{&self});
+  return self;
+}
+
+Array unary_op(const char* op, const UnaryTable& table, const Array& a) {
+  const ArrayImpl& ai = impl_of(a, op);
+  const UnaryKernel& k = table[idx(ai.dtype)];
+  if (!k.run)
+    throw DTypeError(op_prefix(op) + "boolean " + op +
+                     " is not supported; use logical ops or cast to an integer dtype");
+  Array out = new_array(ai.shape, k.out, ai.device());
+  push_elements<2>(op, k.run, {out, a}, VarsOf{&a}, VarsOf{&out});
+  return out;
+}
+
+// `a` converted to dtype t (a new array), or `a` itself when it has that dtype.
+Array cast_to(const Array& a, DType t) {
+  const ArrayImpl& ai = *a.impl();
+  if (ai.dtype == t) return a;
+  Array out = new_array(ai.shape, t, ai.device());
+  push_elements<2>("where", kCast[idx(ai.dtype) * kN + idx(t)], {out, a}, VarsOf{&a}, VarsOf{&out});
+  return out;
+}
+
+}  // namespace
+}  // namespace detail
+
+using detail::impl_of;
+namespace cpu = detail::cpu;
+
+#define NDFLOW_BINARY(fn, Op)                                      \
+  Array fn(const Array& a, const Array& b) {                       \
+    return detail::binary_op(#fn, detail::kBinary<cpu::Op>, a, b); \
+  }
+NDFLOW_BINARY(add, AddOp)
+NDFLOW_BINARY(subtract, SubtractOp)
+NDFLOW_BINARY(multiply, MultiplyOp)
+NDFLOW_BINARY(divide, DivideOp)
+NDFLOW_BINARY(power, PowerOp)
+NDFLOW_BINARY(maximum, MaximumOp)
+NDFLOW_BINARY(minimum, MinimumOp)
+NDFLOW_BINARY(equal, EqualOp)
+NDFLOW_BINARY(not_equal, NotEqualOp)
+NDFLOW_BINARY(less, LessOp)
+NDFLOW_BINARY(less_equal, LessEqualOp)
+NDFLOW_BINARY(greater, GreaterOp)
+NDFLOW_BINARY(greater_equal, GreaterEqualOp)
+#undef NDFLOW_BINARY
+
+#define NDFLOW_UNARY(fn, Op) \
+  Array fn(const Array& a) { return detail::unary_op(#fn, detail::kUnary<cpu::Op>, a); }
+NDFLOW_UNARY(negative, NegativeOp)
+NDFLOW_UNARY(abs, AbsOp)
+NDFLOW_UNARY(exp, ExpOp)
+NDFLOW_UNARY(log, LogOp)
+NDFLOW_UNARY(sqrt, SqrtOp)
+NDFLOW_UNARY(tanh, TanhOp)
+NDFLOW_UNARY(sigmoid, SigmoidOp)
+NDFLOW_UNARY(relu, ReluOp)
+#undef NDFLOW_UNARY
+
+Array where(const Array& condition, const Array& a, const Array& b) {
+  const char* op = "where";
+  const detail::ArrayImpl& ci = impl_of(condition, op);
+  const detail::ArrayImpl& ai = impl_of(a, op);
+  const detail::ArrayImpl& bi = impl_of(b, op);
+  if (ci.device() != ai.device() || ci.device() != bi.device())
+    detail::check_same_device(op, {&condition, &a, &b});
+  Shape ab, shape;
+  if (!detail::broadcast(ai.shape, bi.shape, &ab) || !detail::broadcast(ci.shape, ab, &shape))
+    throw ShapeError("ndflow: where: cannot broadcast " + ci.shape.to_string() + " with " +
+                     ai.shape.to_string() + " with " + bi.shape.to_string());
+  const DType t = promote_types(ai.dtype, bi.dtype);
+  const Array av = detail::cast_to(a, t), bv = detail::cast_to(b, t);
+  Array out = detail::new_array(shape, t, ai.device());
+  detail::push_elements<4>(op, detail::kWhere[detail::idx(ci.dtype) * detail::kN + detail::idx(t)],
+                           {out, condition, av, bv}, detail::VarsOf{&condition, &av, &bv},
+                           detail::VarsOf{&out});
+  return out;
+}
+
+// NEP 50: a Python scalar takes the array's dtype when it is of the same or a lower kind.
+Array scalar_like(Scalar s, const Array& like) {
+  const detail::ArrayImpl& li = impl_of(like, "scalar_like");
+  DType t = kBool;
+  switch (s.kind()) {
+    case Scalar::Kind::kBool:
+      t = kBool;
+      break;
+    case Scalar::Kind::kInt: {
+      t = li.dtype == kBool ? kInt64 : li.dtype;
+      const std::int64_t v = s.as_int();
+      const bool fits = t == kUInt8   ? v >= 0 && v <= std::numeric_limits<std::uint8_t>::max()
+                        : t == kInt32 ? v >= std::numeric_limits<std::int32_t>::min() &&
+                                            v <= std::numeric_limits<std::int32_t>::max()
+                                      : true;
+      if (!fits)
+        throw DTypeError("ndflow: the integer scalar " + std::to_string(v) +
+                         " is out of bounds for " + dtype_name(t) +
+                         " (the dtype of the array it is used with); cast the array first");
+      break;
+    }
+    case Scalar::Kind::kFloat:
+      t = is_floating(li.dtype) ? li.dtype : kFloat64;
+      break;
+  }
+  // Fresh storage has no pending ops: write the one element now (no fill op to push).
+  Array out = detail::new_array(Shape{}, t, li.device());
+  char* data = out.impl()->data();
+  visit_dtype(t, [&](auto tag) {
+    using T = decltype(tag);
+    *reinterpret_cast<T*>(data) = s.kind() == Scalar::Kind::kFloat ? static_cast<T>(s.as_double())
+                                                                   : static_cast<T>(s.as_int());
+  });
+  return out;
+}
+
+Array operator+(const Array& a, const Array& b) { return add(a, b); }
+Array operator-(const Array& a, const Array& b) { return subtract(a, b); }
+Array operator*(const Array& a, const Array& b) { return multiply(a, b); }
+Array operator/(const Array& a, const Array& b) { return divide(a, b); }
+Array operator-(const Array& a) { return negative(a); }
+Array operator==(const Array& a, const Array& b) { return equal(a, b); }
+Array operator!=(const Array& a, const Array& b) { return not_equal(a, b); }
+Array operator<(const Array& a, const Array& b) { return less(a, b); }
+Array operator<=(const Array& a, const Array& b) { return less_equal(a, b); }
+Array operator>(const Array& a, const Array& b) { return greater(a, b); }
+Array operator>=(const Array& a, const Array& b) { return greater_equal(a, b); }
+
+Array& Array::operator+=(const Array& other) {
+  return detail::inplace_op<cpu::AddOp>("add", *this, other);
+}
+Array& Array::operator-=(const Array& other) {
+  return detail::inplace_op<cpu::SubtractOp>("subtract", *this, other);
+}
+Array& Array::operator*=(const Array& other) {
+  return detail::inplace_op<cpu::MultiplyOp>("multiply", *this, other);
+}
+Array& Array::operator/=(const Array& other) {
+  return detail::inplace_op<cpu::DivideOp>("divide", *this, other);
+}
+Array& Array::operator+=(Scalar s) { return *this += scalar_like(s, *this); }
+Array& Array::operator-=(Scalar s) { return *this -= scalar_like(s, *this); }
+Array& Array::operator*=(Scalar s) { return *this *= scalar_like(s, *this); }
+Array& Array::operator/=(Scalar s) { return *this /= scalar_like(s, *this); }
+
+}  // namespace ndflow
