@@ -61,7 +61,8 @@ void launch(const char* name, const VarsOf& reads, const VarsOf& writes, Device 
 inline constexpr std::int64_t kParallelGrain = std::int64_t{1} << 17;
 
 // Pushes chunk(begin, end) over [0, n) split across the compute lane's workers when n is
-// large, as one op otherwise. chunk must be copyable (each piece gets a copy).
+// large (at least `grain` units per piece), as one op otherwise. chunk must be copyable
+// (each piece gets a copy).
 //
 // The pieces are ordered as one op would be: a barrier op writes the outputs (so it waits
 // for their earlier readers and writers), the pieces *read* inputs and outputs (so they
@@ -70,12 +71,12 @@ inline constexpr std::int64_t kParallelGrain = std::int64_t{1} << 17;
 // failure of an input or of a piece fails the outputs).
 template <class Chunk>
 void launch_parallel(const char* name, const VarsOf& reads, const VarsOf& writes, Device device,
-                     std::int64_t n, Chunk chunk) {
+                     std::int64_t n, Chunk chunk, std::int64_t grain = kParallelGrain) {
   Engine& engine = array_engine();
   const Lane lane = compute_lane(device);
   const int workers = engine.kind() == EngineKind::kNaive ? 1 : engine.lane_workers(lane);
-  const std::int64_t pieces =
-      std::min<std::int64_t>(workers, std::max<std::int64_t>(1, n / kParallelGrain));
+  const std::int64_t pieces = std::min<std::int64_t>(
+      workers, std::max<std::int64_t>(1, n / std::max<std::int64_t>(1, grain)));
   if (pieces <= 1) {
     engine.push([chunk, n]() mutable { chunk(0, n); }, reads.list(), writes.list(), lane, 0, name);
     return;
