@@ -152,19 +152,26 @@ Array randint(std::int64_t low, std::int64_t high, const Shape& shape, DType dty
 }  // namespace random
 
 // --- Element-wise (NumPy broadcasting and type promotion) -----------------------------------
-Array add(const Array& a, const Array& b);
-Array subtract(const Array& a, const Array& b);
-Array multiply(const Array& a, const Array& b);
-Array divide(const Array& a, const Array& b);  // true division: integers give float64
-Array power(const Array& a, const Array& b);
-Array maximum(const Array& a, const Array& b);
-Array minimum(const Array& a, const Array& b);
-Array equal(const Array& a, const Array& b);  // comparisons give bool arrays
-Array not_equal(const Array& a, const Array& b);
-Array less(const Array& a, const Array& b);
-Array less_equal(const Array& a, const Array& b);
-Array greater(const Array& a, const Array& b);
-Array greater_equal(const Array& a, const Array& b);
+// Each binary function also takes a scalar on either side (np.add(x, 1)): its dtype follows
+// NEP 50 (see scalar_like), and no 0-d array is made for it on the common path.
+#define NDFLOW_DECLARE_BINARY(fn)           \
+  Array fn(const Array& a, const Array& b); \
+  Array fn(const Array& a, Scalar b);       \
+  Array fn(Scalar a, const Array& b);
+NDFLOW_DECLARE_BINARY(add)
+NDFLOW_DECLARE_BINARY(subtract)
+NDFLOW_DECLARE_BINARY(multiply)
+NDFLOW_DECLARE_BINARY(divide)  // true division: integers give float64
+NDFLOW_DECLARE_BINARY(power)
+NDFLOW_DECLARE_BINARY(maximum)
+NDFLOW_DECLARE_BINARY(minimum)
+NDFLOW_DECLARE_BINARY(equal)  // comparisons give bool arrays
+NDFLOW_DECLARE_BINARY(not_equal)
+NDFLOW_DECLARE_BINARY(less)
+NDFLOW_DECLARE_BINARY(less_equal)
+NDFLOW_DECLARE_BINARY(greater)
+NDFLOW_DECLARE_BINARY(greater_equal)
+#undef NDFLOW_DECLARE_BINARY
 Array where(const Array& condition, const Array& a, const Array& b);
 
 Array negative(const Array& a);
@@ -190,19 +197,19 @@ Array operator<(const Array& a, const Array& b);
 Array operator<=(const Array& a, const Array& b);
 Array operator>(const Array& a, const Array& b);
 Array operator>=(const Array& a, const Array& b);
-#define NDFLOW_SCALAR_OPERATOR(op)                                                      \
-  inline Array operator op(const Array& a, Scalar s) { return a op scalar_like(s, a); } \
-  inline Array operator op(Scalar s, const Array& a) { return scalar_like(s, a) op a; }
-NDFLOW_SCALAR_OPERATOR(+)
-NDFLOW_SCALAR_OPERATOR(-)
-NDFLOW_SCALAR_OPERATOR(*)
-NDFLOW_SCALAR_OPERATOR(/)
-NDFLOW_SCALAR_OPERATOR(==)
-NDFLOW_SCALAR_OPERATOR(!=)
-NDFLOW_SCALAR_OPERATOR(<)
-NDFLOW_SCALAR_OPERATOR(<=)
-NDFLOW_SCALAR_OPERATOR(>)
-NDFLOW_SCALAR_OPERATOR(>=)
+#define NDFLOW_SCALAR_OPERATOR(op, fn)                                    \
+  inline Array operator op(const Array& a, Scalar s) { return fn(a, s); } \
+  inline Array operator op(Scalar s, const Array& a) { return fn(s, a); }
+NDFLOW_SCALAR_OPERATOR(+, add)
+NDFLOW_SCALAR_OPERATOR(-, subtract)
+NDFLOW_SCALAR_OPERATOR(*, multiply)
+NDFLOW_SCALAR_OPERATOR(/, divide)
+NDFLOW_SCALAR_OPERATOR(==, equal)
+NDFLOW_SCALAR_OPERATOR(!=, not_equal)
+NDFLOW_SCALAR_OPERATOR(<, less)
+NDFLOW_SCALAR_OPERATOR(<=, less_equal)
+NDFLOW_SCALAR_OPERATOR(>, greater)
+NDFLOW_SCALAR_OPERATOR(>=, greater_equal)
 #undef NDFLOW_SCALAR_OPERATOR
 
 // --- Linear algebra -------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include "array/array_impl.h"
 #include "array/cpu_allocator.h"
+#include "array/pool_allocator.h"
 #include "backends/cpu/strided_loop.h"
 #include "ops/launch.h"
 
@@ -44,13 +45,13 @@ Array new_array(const Shape& shape, DType dtype, Device device) {
                       " is not available: this build has no GPU backend yet");
   for (std::int64_t d : shape)
     if (d < 0) throw ShapeError("ndflow: negative dimension in shape " + shape.to_string());
-  auto storage = std::make_shared<Storage>();
+  auto storage = std::allocate_shared<Storage>(PoolAllocator<Storage>());
   storage->bytes = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
   storage->data = cpu_alloc(storage->bytes);
   storage->device = device;
   storage->engine = &array_engine();
   storage->var = storage->engine->new_var();
-  auto impl = std::make_shared<ArrayImpl>();
+  auto impl = std::allocate_shared<ArrayImpl>(PoolAllocator<ArrayImpl>());
   impl->storage = std::move(storage);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
@@ -59,7 +60,7 @@ Array new_array(const Shape& shape, DType dtype, Device device) {
 }
 
 Array make_view(const Array& base, const Shape& shape, const Shape& strides, std::int64_t offset) {
-  auto impl = std::make_shared<ArrayImpl>();
+  auto impl = std::allocate_shared<ArrayImpl>(PoolAllocator<ArrayImpl>());
   impl->storage = base.impl()->storage;
   impl->shape = shape;
   impl->strides = strides;

@@ -1,5 +1,7 @@
 #include "array/cpu_allocator.h"
 
+#include "engine/block_pool.h"
+
 #include <bit>
 #include <cstdint>
 #include <mutex>
@@ -22,6 +24,18 @@ int size_class(std::size_t bytes) {
 }
 std::size_t class_bytes(int c) { return kAlign << c; }
 
+// The smallest classes (up to 1 KiB: scalars, small arrays, where dispatch cost matters)
+// go through per-thread BlockPool magazines: allocated on the pushing thread and freed on a
+// worker, they would otherwise meet on one lock for every array.
+constexpr int kPooledClasses = 5;  // 64 B .. 1 KiB
+BlockPool& small_pool(int c) {
+  static BlockPool* pools[kPooledClasses] = {
+      &BlockPool::get(class_bytes(0), kAlign), &BlockPool::get(class_bytes(1), kAlign),
+      &BlockPool::get(class_bytes(2), kAlign), &BlockPool::get(class_bytes(3), kAlign),
+      &BlockPool::get(class_bytes(4), kAlign)};
+  return *pools[c];
+}
+
 struct Cache {
   std::mutex mu;
   std::vector<void*> free[kClasses];
@@ -36,6 +50,7 @@ Cache& cache() {
 
 void* cpu_alloc(std::size_t bytes) {
   const int c = size_class(bytes);
+  if (c < kPooledClasses) return small_pool(c).allocate();
   const std::size_t size = class_bytes(c);
   if (size <= kLargestCached) {
     Cache& k = cache();
@@ -53,6 +68,10 @@ void* cpu_alloc(std::size_t bytes) {
 void cpu_free(void* p, std::size_t bytes) noexcept {
   if (!p) return;
   const int c = size_class(bytes);
+  if (c < kPooledClasses) {
+    small_pool(c).deallocate(p);
+    return;
+  }
   const std::size_t size = class_bytes(c);
   if (size <= kLargestCached) {
     Cache& k = cache();

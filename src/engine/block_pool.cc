@@ -16,7 +16,7 @@
 namespace ndflow::detail {
 namespace {
 
-constexpr int kMaxPools = 8;
+constexpr int kMaxPools = 16;
 constexpr int kMagazineSize = 64;
 
 // A stack of free blocks. An array, not a list threaded through the blocks: popping

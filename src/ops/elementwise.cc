@@ -5,6 +5,7 @@
 // tables indexed by the operands' dtypes (backends/cpu/elementwise_kernels.h).
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
@@ -288,15 +289,108 @@ Array cast_to(const Array& a, DType t) {
   return out;
 }
 
+// NEP 50: a Python scalar takes the array's dtype when it is of the same or a lower kind.
+DType scalar_dtype(Scalar s, DType like) {
+  switch (s.kind()) {
+    case Scalar::Kind::kBool:
+      return kBool;
+    case Scalar::Kind::kFloat:
+      return is_floating(like) ? like : kFloat64;
+    case Scalar::Kind::kInt:
+      break;
+  }
+  const DType t = like == kBool ? kInt64 : like;
+  const std::int64_t v = s.as_int();
+  const bool fits = t == kUInt8   ? v >= 0 && v <= std::numeric_limits<std::uint8_t>::max()
+                    : t == kInt32 ? v >= std::numeric_limits<std::int32_t>::min() &&
+                                        v <= std::numeric_limits<std::int32_t>::max()
+                                  : true;
+  if (!fits)
+    throw DTypeError("ndflow: the integer scalar " + std::to_string(v) + " is out of bounds for " +
+                     dtype_name(t) +
+                     " (the dtype of the array it is used with); cast the array first");
+  return t;
+}
+
+// The scalar's bytes in dtype t.
+std::uint64_t scalar_bits(Scalar s, DType t) {
+  std::uint64_t bits = 0;
+  visit_dtype(t, [&](auto tag) {
+    using T = decltype(tag);
+    const T v = s.kind() == Scalar::Kind::kFloat ? static_cast<T>(s.as_double())
+                                                 : static_cast<T>(s.as_int());
+    std::memcpy(&bits, &v, sizeof v);
+  });
+  return bits;
+}
+
+// `array op scalar` (or `scalar op array`) on a small contiguous array: the scalar lives in
+// the op's closure and the kernel reads it with step 0, so the op needs no 0-d array (no
+// allocation, no Var, no release op): this is the dispatch hot path (y = x + 1).
+class ScalarChunk {
+ public:
+  ScalarChunk(RunFn<3> run, Array out, Array a, std::uint64_t scalar, bool scalar_first)
+      : out_(std::move(out)),
+        a_(std::move(a)),
+        run_(run),
+        scalar_(scalar),
+        scalar_first_(scalar_first) {}
+  void operator()() const {
+    const ArrayImpl& o = *out_.impl();
+    const ArrayImpl& a = *a_.impl();
+    char* scalar = const_cast<char*>(reinterpret_cast<const char*>(&scalar_));
+    std::array<char*, 3> p = {o.data(), a.data(), scalar};
+    std::array<std::int64_t, 3> step = {static_cast<std::int64_t>(dtype_size(o.dtype)),
+                                        static_cast<std::int64_t>(dtype_size(a.dtype)), 0};
+    if (scalar_first_) {
+      std::swap(p[1], p[2]);
+      std::swap(step[1], step[2]);
+    }
+    run_(p, step, o.shape.numel());
+  }
+
+ private:
+  Array out_, a_;
+  RunFn<3> run_;
+  std::uint64_t scalar_;  // the value, in the bytes of its dtype
+  bool scalar_first_;
+};
+static_assert(sizeof(ScalarChunk) <= kInlineFnBytes);
+
+template <class F>
+Array binary_scalar_op(const char* op, const Array& a, Scalar s, bool scalar_first) {
+  const ArrayImpl& ai = impl_of(a, op);
+  const DType sd = scalar_dtype(s, ai.dtype);
+  if (!ai.is_contiguous() || ai.shape.numel() >= 2 * kParallelGrain) {
+    // Large or strided: the general path (a 0-d operand costs nothing next to the work).
+    const Array sa = scalar_like(s, a);
+    return scalar_first ? binary_op(op, kBinary<F>, sa, a) : binary_op(op, kBinary<F>, a, sa);
+  }
+  const BinaryKernel& k = scalar_first ? kBinary<F>[idx(sd) * kN + idx(ai.dtype)]
+                                       : kBinary<F>[idx(ai.dtype) * kN + idx(sd)];
+  if (!k.run)
+    scalar_first ? throw_unsupported(op, sd, ai.dtype) : throw_unsupported(op, ai.dtype, sd);
+  Array out = new_array(ai.shape, k.out, ai.device());
+  launch(op, VarsOf{&a}, VarsOf{&out}, ai.device(),
+         [chunk = ScalarChunk(k.run, out, a, scalar_bits(s, sd), scalar_first)] { chunk(); });
+  return out;
+}
+
 }  // namespace
 }  // namespace detail
 
 using detail::impl_of;
 namespace cpu = detail::cpu;
 
-#define NDFLOW_BINARY(fn, Op)                                      \
-  Array fn(const Array& a, const Array& b) {                       \
-    return detail::binary_op(#fn, detail::kBinary<cpu::Op>, a, b); \
+#define NDFLOW_BINARY(fn, Op)                                                    \
+  Array fn(const Array& a, const Array& b) {                                     \
+    return detail::binary_op(#fn, detail::kBinary<cpu::Op>, a, b);               \
+  }                                                                              \
+  Array fn(const Array& a, Scalar b) {                                           \
+    return detail::binary_scalar_op<cpu::Op>(#fn, a, b, /*scalar_first=*/false); \
+  }                                                                              \
+  Array fn(Scalar a, const Array& b) {                                           \
+    return detail::binary_scalar_op<cpu::Op>(#fn, b, a, /*scalar_first=*/true);  \
   }
 NDFLOW_BINARY(add, AddOp)
 NDFLOW_BINARY(subtract, SubtractOp)
@@ -345,31 +439,10 @@ Array where(const Array& condition, const Array& a, const Array& b) {
   return out;
 }
 
-// NEP 50: a Python scalar takes the array's dtype when it is of the same or a lower kind.
+// A 0-d array of the dtype NEP 50 gives the scalar next to `like`.
 Array scalar_like(Scalar s, const Array& like) {
   const detail::ArrayImpl& li = impl_of(like, "scalar_like");
-  DType t = kBool;
-  switch (s.kind()) {
-    case Scalar::Kind::kBool:
-      t = kBool;
-      break;
-    case Scalar::Kind::kInt: {
-      t = li.dtype == kBool ? kInt64 : li.dtype;
-      const std::int64_t v = s.as_int();
-      const bool fits = t == kUInt8   ? v >= 0 && v <= std::numeric_limits<std::uint8_t>::max()
-                        : t == kInt32 ? v >= std::numeric_limits<std::int32_t>::min() &&
-                                            v <= std::numeric_limits<std::int32_t>::max()
-                                      : true;
-      if (!fits)
-        throw DTypeError("ndflow: the integer scalar " + std::to_string(v) +
-                         " is out of bounds for " + dtype_name(t) +
-                         " (the dtype of the array it is used with); cast the array first");
-      break;
-    }
-    case Scalar::Kind::kFloat:
-      t = is_floating(li.dtype) ? li.dtype : kFloat64;
-      break;
-  }
+  const DType t = detail::scalar_dtype(s, li.dtype);
   // Fresh storage has no pending ops: write the one element now (no fill op to push).
   Array out = detail::new_array(Shape{}, t, li.device());
   char* data = out.impl()->data();

@@ -612,3 +612,33 @@ TEST(ElementwiseErrorTest, FailuresAreRaisedAtTheCallWithUsefulMessages) {
 
 }  // namespace
 }  // namespace ndflow_test
+
+namespace ndflow_test {
+namespace {
+
+// The scalar fast path (value kept in the op, no 0-d array) must agree with the general
+// path (scalar_like + broadcasting) on either side, for small, strided and large arrays.
+TEST(ScalarOperandTest, FastPathMatchesTheZeroDimPathOnEitherSide) {
+  std::mt19937_64 rng(11);
+  for (DType t : {ndflow::kInt32, ndflow::kFloat32, ndflow::kFloat64, ndflow::kUInt8}) {
+    for (bool strided : {false, true}) {
+      const Array a = random_array(rng, {5, 7}, t, strided);
+      for (ndflow::Scalar s : {ndflow::Scalar(3), ndflow::Scalar(2.5)}) {
+        const Array zero_d = ndflow::scalar_like(s, a);
+        EXPECT_TRUE(AllClose(ndflow::subtract(a, s), ref_of(ndflow::subtract(a, zero_d)), 0, 0));
+        EXPECT_TRUE(AllClose(ndflow::subtract(s, a), ref_of(ndflow::subtract(zero_d, a)), 0, 0));
+        EXPECT_TRUE(AllClose(s / a, ref_of(ndflow::divide(zero_d, a)), 0, 0));
+        EXPECT_TRUE(AllClose(a < s, ref_of(ndflow::less(a, zero_d)), 0, 0));
+        EXPECT_EQ(ndflow::subtract(s, a).dtype(), ndflow::subtract(zero_d, a).dtype());
+      }
+    }
+  }
+  const Array big = ndflow::full({1 << 19}, 2, ndflow::kFloat32);  // split across workers
+  const std::vector<float> v = (10 - big).to_vector<float>();
+  EXPECT_EQ(std::count(v.begin(), v.end(), 8.0f), 1 << 19);
+  EXPECT_THROW(ndflow::add(ndflow::zeros({2}, ndflow::kUInt8), 300), ndflow::DTypeError);
+  EXPECT_THROW(ndflow::subtract(true, ndflow::zeros({2}, ndflow::kBool)), ndflow::DTypeError);
+}
+
+}  // namespace
+}  // namespace ndflow_test
