@@ -198,6 +198,14 @@ inline constexpr FnVTable kHeapVTable{
 
 }  // namespace detail
 
+// Optional facts about an op that help the engine place it.
+struct OpHints {
+  // The op takes long (say, a piece of a large op split across workers): a thread blocked
+  // in a wait does not run it itself, leaving it to the lane's workers, so that a wait for
+  // a small result never finds itself running an unrelated long piece first.
+  bool long_running = false;
+};
+
 // ---------------------------------------------------------------------------------------
 // Engine
 
@@ -274,7 +282,7 @@ class Engine {
   // Throws std::invalid_argument (nothing pushed) for a null var or unknown lane.
   template <class F>
   void push(F&& fn, VarList reads, VarList writes, Lane lane = Lane::cpu_compute(),
-            int priority = 0, const char* name = "op");
+            int priority = 0, const char* name = "op", OpHints hints = {});
 
   // --- Waits (blocking; raise DeadlockError when called from inside an op) --------------
   // Until the last write pushed on v so far is done; rethrows that var's failure.
@@ -307,15 +315,15 @@ class Engine {
   Slot begin_push();  // may block (backpressure)
   void commit_delete_var(Slot s, const detail::FnVTable* vt, Var v);
   void commit_push(Slot s, const detail::FnVTable* vt, VarList reads, VarList writes, Lane lane,
-                   int priority, const char* name);
+                   int priority, const char* name, OpHints hints);
   void abort_push(Slot s) noexcept;
 
   std::unique_ptr<detail::EngineCore> core_;
 };
 
 template <class F>
-void Engine::push(F&& fn, VarList reads, VarList writes, Lane lane, int priority,
-                  const char* name) {
+void Engine::push(F&& fn, VarList reads, VarList writes, Lane lane, int priority, const char* name,
+                  OpHints hints) {
   using Fn = std::decay_t<F>;
   static_assert(std::is_invocable_v<Fn&> || std::is_invocable_v<Fn&, OpContext&>,
                 "an op is callable as fn() or fn(OpContext&)");
@@ -333,7 +341,7 @@ void Engine::push(F&& fn, VarList reads, VarList writes, Lane lane, int priority
     throw;
   }
   commit_push(s, kInline ? &detail::kInlineVTable<Fn> : &detail::kHeapVTable<Fn>, reads, writes,
-              lane, priority, name);
+              lane, priority, name, hints);
 }
 
 template <class F>

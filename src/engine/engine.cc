@@ -100,7 +100,8 @@ Engine::Slot Engine::begin_push() {
   return Slot{op, op->storage};
 }
 void Engine::commit_push(Slot s, const detail::FnVTable* vt, VarList reads, VarList writes,
-                         Lane lane, int priority, const char* name) {
+                         Lane lane, int priority, const char* name, OpHints hints) {
+  if (hints.long_running) s.op->flags |= detail::kLongRunning;
   core_->commit_push(s.op, vt, reads, writes, lane, priority, name);
 }
 void Engine::abort_push(Slot s) noexcept { core_->abort_push(s.op); }

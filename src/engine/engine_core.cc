@@ -433,7 +433,7 @@ Op* EngineCore::try_pop_helpable() {
   for (int i = 0; i < n; ++i) {
     LaneExec& lane = *lanes_[i];
     if (lane.spec().helpable && lane.maybe_has_work())
-      if (Op* op = lane.try_pop()) return op;
+      if (Op* op = lane.try_pop_for_waiter()) return op;
   }
   return nullptr;
 }

@@ -73,6 +73,27 @@ Op* LaneExec::try_pop() {
   return try_pop_batch(&op, 1) ? op : nullptr;
 }
 
+Op* LaneExec::try_pop_for_waiter() {
+  if (size_.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard guard(lock_);
+  const std::uint64_t ring_size = tail_ - head_;
+  Op* op = nullptr;
+  const bool from_heap = !heap_.empty() && (heap_.front().priority > 0 || ring_size == 0);
+  if (from_heap)
+    op = heap_.front().op;
+  else if (ring_size > 0)
+    op = ring_[head_ & (ring_.size() - 1)];
+  if (!op || (op->flags & kLongRunning)) return nullptr;
+  if (from_heap) {
+    std::pop_heap(heap_.begin(), heap_.end(), HeapOrder{});
+    heap_.pop_back();
+  } else {
+    ++head_;
+  }
+  size_.fetch_sub(1, std::memory_order_relaxed);
+  return op;
+}
+
 int LaneExec::try_pop_batch(Op** out, int max) {
   if (size_.load(std::memory_order_relaxed) == 0) return 0;
   std::lock_guard guard(lock_);

@@ -33,6 +33,8 @@ class LaneExec {
 
   void enqueue(Op* op);
   Op* try_pop();
+  // What a waiting thread may take: the next op, unless it is marked long-running.
+  Op* try_pop_for_waiter();
   // Pops up to `max` ops into `out` (several only from the priority-0 ring); returns how many.
   int try_pop_batch(Op** out, int max);
   bool maybe_has_work() const noexcept { return size_.load(std::memory_order_relaxed) > 0; }

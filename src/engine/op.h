@@ -33,6 +33,7 @@ enum OpFlags : std::uint8_t {
   kPushStamped = 8,    // push_ns is valid
   kHasTicket = 16,     // naive engine: `ticket` is valid
   kHeapAccesses = 32,  // accesses live in heap_accesses
+  kLongRunning = 64,   // OpHints::long_running: waiting threads leave it to the workers
 };
 
 // Two parties may finish a deferred op: the runner when the function returns, and the

@@ -68,7 +68,8 @@ inline constexpr std::int64_t kParallelGrain = std::int64_t{1} << 17;
 // for their earlier readers and writers), the pieces *read* inputs and outputs (so they
 // run together, after the barrier) while writing disjoint parts of the outputs, and a join
 // op reads the inputs and writes the outputs (so later ops wait for every piece, and a
-// failure of an input or of a piece fails the outputs).
+// failure of an input or of a piece fails the outputs). Pieces are long-running (OpHints):
+// the workers run them, not a thread waiting for the result.
 template <class Chunk>
 void launch_parallel(const char* name, const VarsOf& reads, const VarsOf& writes, Device device,
                      std::int64_t n, Chunk chunk, std::int64_t grain = kParallelGrain) {
@@ -100,7 +101,7 @@ void launch_parallel(const char* name, const VarsOf& reads, const VarsOf& writes
             if (!shared->error) shared->error = std::current_exception();
           }
         },
-        piece_reads, {}, lane, 0, name);
+        piece_reads, {}, lane, 0, name, OpHints{.long_running = true});
   }
   engine.push(
       [shared] {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -473,6 +474,29 @@ TEST(WaitersRunOpsTest, WhenOffEveryOpRunsOnALaneWorker) {
   e.wait_all();
   EXPECT_EQ(inline_runs.load(), 0);
   EXPECT_EQ(e.stats().ops_run_inline, 0);
+}
+
+}  // namespace
+}  // namespace ndflow_test
+
+namespace ndflow_test {
+namespace {
+
+TEST(OpHintsTest, WaitingThreadsLeaveLongRunningOpsToTheWorkers) {
+  TestEngine e(ThreadedOptions(1));
+  std::atomic<bool> release{false};
+  Var busy = e.new_var(), v = e.new_var();
+  e.push([&] { SpinUntil([&] { return release.load(); }); }, {}, {busy});  // holds the worker
+  int ran_on = -2;
+  e.push([&](OpContext& ctx) { ran_on = ctx.worker(); }, {}, {v}, Lane::cpu_compute(), 0, "long",
+         ndflow::OpHints{.long_running = true});
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    release = true;
+  });
+  e.wait_to_read(v);  // would run "long" at once if waiting threads took long-running ops
+  releaser.join();
+  EXPECT_GE(ran_on, 0) << "a waiting thread ran a long-running op inline";
 }
 
 }  // namespace
