@@ -21,7 +21,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Where the build scripts and the README put the binary, most specific first.
-CANDIDATES = ["build-bench", "build", "build-lead"]
+CANDIDATES = ["build", "build-bench"]
 
 
 def find_binary():
