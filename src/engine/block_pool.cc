@@ -1,5 +1,6 @@
 #include "engine/block_pool.h"
 
+#include <iterator>
 #include <mutex>
 #include <new>
 #include <stdexcept>
@@ -43,10 +44,17 @@ struct BlockPool::Impl {
 // Each thread keeps two magazines per pool: `loaded` serves allocate/deallocate, `spare`
 // is a full one kept back so that alternating alloc/free at a boundary does not bounce
 // through the depot.
+// Set when this thread's magazines have been destroyed. At exit C++ destroys the main
+// thread's thread_locals *before* running atexit handlers, and the default engine's
+// shutdown (an atexit handler) still allocates and frees blocks: from then on this thread
+// goes through the locked depot, never through magazines it already handed over.
+thread_local bool t_magazines_gone = false;
+
 struct ThreadMagazines {
   Magazine loaded[kMaxPools];
   Magazine spare[kMaxPools];
   ~ThreadMagazines() {
+    t_magazines_gone = true;
     int num_pools;
     {
       std::lock_guard lock(g_registry_mu);
@@ -57,6 +65,7 @@ struct ThreadMagazines {
       std::lock_guard lock(impl->mu);
       if (loaded[i].count) impl->depot.push_back(loaded[i]);
       if (spare[i].count) impl->depot.push_back(spare[i]);
+      loaded[i].count = spare[i].count = 0;
     }
   }
 };
@@ -81,10 +90,26 @@ BlockPool& BlockPool::get(std::size_t size, std::size_t align) {
   return *g_pools[g_num_pools++];
 }
 
+void* BlockPool::allocate_from_depot() {
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto it = impl_->depot.rbegin(); it != impl_->depot.rend(); ++it) {
+      if (it->count) {
+        void* p = it->pop();
+        if (it->count == 0) impl_->depot.erase(std::next(it).base());
+        return p;
+      }
+    }
+  }
+  // An exiting thread asking for a fresh chunk: rare enough to take one block alone.
+  return ::operator new(size_, std::align_val_t(align_));
+}
+
 void* BlockPool::allocate() {
 #ifdef NDFLOW_POOL_BYPASS
   return ::operator new(size_, std::align_val_t(align_));
 #else
+  if (t_magazines_gone) return allocate_from_depot();
   Magazine& loaded = t_magazines.loaded[id_];
   if (loaded.count) return loaded.pop();
   Magazine& spare = t_magazines.spare[id_];
@@ -116,6 +141,13 @@ void BlockPool::deallocate(void* block) noexcept {
 #ifdef NDFLOW_POOL_BYPASS
   ::operator delete(block, std::align_val_t(align_));
 #else
+  if (t_magazines_gone) {
+    Magazine one;
+    one.push(block);
+    std::lock_guard lock(impl_->mu);
+    impl_->depot.push_back(one);
+    return;
+  }
   Magazine& loaded = t_magazines.loaded[id_];
   if (loaded.count == kMagazineSize) {
     Magazine& spare = t_magazines.spare[id_];

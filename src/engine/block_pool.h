@@ -26,6 +26,7 @@ class BlockPool {
  private:
   struct Impl;
   BlockPool(int id, std::size_t size, std::size_t align);
+  void* allocate_from_depot();  // for a thread whose magazines are gone (see block_pool.cc)
   int id_;
   std::size_t size_;
   std::size_t align_;
