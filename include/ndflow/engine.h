@@ -312,7 +312,11 @@ class Engine {
     detail::Op* op;
     void* storage;  // detail::kInlineFnBytes, aligned to alignof(std::max_align_t)
   };
-  Slot begin_push();  // may block (backpressure)
+  // Takes an op block (may block: backpressure) and constructs fn in it, inline when it
+  // fits; returns the block and fn's vtable.
+  template <class F>
+  std::pair<Slot, const detail::FnVTable*> emplace_op(F&& fn);
+  Slot begin_push();
   void commit_delete_var(Slot s, const detail::FnVTable* vt, Var v);
   void commit_push(Slot s, const detail::FnVTable* vt, VarList reads, VarList writes, Lane lane,
                    int priority, const char* name, OpHints hints);
@@ -322,11 +326,8 @@ class Engine {
 };
 
 template <class F>
-void Engine::push(F&& fn, VarList reads, VarList writes, Lane lane, int priority, const char* name,
-                  OpHints hints) {
+std::pair<Engine::Slot, const detail::FnVTable*> Engine::emplace_op(F&& fn) {
   using Fn = std::decay_t<F>;
-  static_assert(std::is_invocable_v<Fn&> || std::is_invocable_v<Fn&, OpContext&>,
-                "an op is callable as fn() or fn(OpContext&)");
   constexpr bool kInline = sizeof(Fn) <= detail::kInlineFnBytes &&
                            alignof(Fn) <= alignof(std::max_align_t) &&
                            std::is_nothrow_move_constructible_v<Fn>;
@@ -340,28 +341,24 @@ void Engine::push(F&& fn, VarList reads, VarList writes, Lane lane, int priority
     abort_push(s);
     throw;
   }
-  commit_push(s, kInline ? &detail::kInlineVTable<Fn> : &detail::kHeapVTable<Fn>, reads, writes,
-              lane, priority, name, hints);
+  return {s, kInline ? &detail::kInlineVTable<Fn> : &detail::kHeapVTable<Fn>};
+}
+
+template <class F>
+void Engine::push(F&& fn, VarList reads, VarList writes, Lane lane, int priority, const char* name,
+                  OpHints hints) {
+  static_assert(
+      std::is_invocable_v<std::decay_t<F>&> || std::is_invocable_v<std::decay_t<F>&, OpContext&>,
+      "an op is callable as fn() or fn(OpContext&)");
+  auto [slot, vtable] = emplace_op(std::forward<F>(fn));
+  commit_push(slot, vtable, reads, writes, lane, priority, name, hints);
 }
 
 template <class F>
 void Engine::delete_var(Var v, F&& on_release) {
-  using Fn = std::decay_t<F>;
-  static_assert(std::is_invocable_v<Fn&>, "on_release is callable as fn()");
-  constexpr bool kInline = sizeof(Fn) <= detail::kInlineFnBytes &&
-                           alignof(Fn) <= alignof(std::max_align_t) &&
-                           std::is_nothrow_move_constructible_v<Fn>;
-  Slot s = begin_push();
-  try {
-    if constexpr (kInline)
-      ::new (s.storage) Fn(std::forward<F>(on_release));
-    else
-      ::new (s.storage) Fn*(new Fn(std::forward<F>(on_release)));
-  } catch (...) {
-    abort_push(s);
-    throw;
-  }
-  commit_delete_var(s, kInline ? &detail::kInlineVTable<Fn> : &detail::kHeapVTable<Fn>, v);
+  static_assert(std::is_invocable_v<std::decay_t<F>&>, "on_release is callable as fn()");
+  auto [slot, vtable] = emplace_op(std::forward<F>(on_release));
+  commit_delete_var(slot, vtable, v);
 }
 
 // The process-wide engine, created on first use from EngineOptions::from_env(). At exit
