@@ -22,6 +22,7 @@
 
 #include "array/array_impl.h"
 #include "bench/arrays/workloads.h"
+#include "bench/common/cli.h"
 #include "ndflow/engine.h"
 
 namespace ndflow::bench {
@@ -32,13 +33,6 @@ constexpr char kUsage[] =
     "  --quick   sizes about 10x smaller and 3 repetitions (a few seconds)\n"
     "  --reps N  timed repetitions per workload, after one warm-up (default 5)\n"
     "  --json    print one JSON object (the medians) instead of a table\n";
-
-struct Options {
-  bool help = false;
-  bool json = false;
-  bool quick = false;
-  int reps = 0;  // 0: the default, 5 (3 with --quick)
-};
 
 // The workloads' sizes; the JSON keys keep the full-size names, the JSON "sizes" says which.
 struct Sizes {
@@ -86,30 +80,6 @@ struct Row {
   double ops_per_run = 0;   // engine ops (kernels, pieces, releases), setup included
 };
 
-bool ParsePositive(std::string_view text, int& value) {
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  return ec == std::errc() && ptr == end && value > 0;
-}
-
-bool ParseArgs(int argc, char** argv, Options& options) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      options.help = true;
-    } else if (arg == "--json") {
-      options.json = true;
-    } else if (arg == "--quick") {
-      options.quick = true;
-    } else if (arg == "--reps" && i + 1 < argc) {
-      if (!ParsePositive(argv[++i], options.reps)) return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::string Str(std::int64_t v) { return std::to_string(v); }
 
 std::vector<Workload> Workloads(const Sizes& s, int reps) {
@@ -145,13 +115,11 @@ std::vector<Workload> Workloads(const Sizes& s, int reps) {
 
 Row Measure(const Workload& w, int reps) {
   ScopedArrayEngine scoped(w.options);
-  std::vector<double> samples = w.run();
-  std::sort(samples.begin(), samples.end());
-  const std::size_t n = samples.size();
+  const Summary summary = Summarize(w.run());
   Row row{&w};
-  row.median = n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-  row.min = samples.front();
-  row.max = samples.back();
+  row.median = summary.median;
+  row.min = summary.min;
+  row.max = summary.max;
   const EngineStats stats = scoped.engine().stats();
   row.inline_share = stats.ops_done > 0 ? static_cast<double>(stats.ops_run_inline) /
                                               static_cast<double>(stats.ops_done)

@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "bench/common/cli.h"
 #include "bench/engine/workloads.h"
 #include "ndflow/engine.h"
 
@@ -31,13 +32,6 @@ constexpr char kUsage[] =
 constexpr int kVars = 1000;    // W3 spreads its ops over this many vars
 constexpr int kFloats = 1000;  // length of W4's x and y
 constexpr double kNone = -1;   // no figure
-
-struct Options {
-  bool help = false;
-  bool json = false;
-  bool quick = false;
-  int reps = 0;  // 0: the default, 5 (3 with --quick)
-};
 
 // Figures to compare with, in ns per op (kNone where there is none).
 struct Reference {
@@ -57,12 +51,6 @@ struct Workload {
   Reference ref;
 };
 
-struct Summary {
-  double median = 0;
-  double min = 0;
-  double max = 0;
-};
-
 // One line of results.
 struct Row {
   const char* key;
@@ -71,30 +59,6 @@ struct Row {
   Summary summary;
   Reference ref;
 };
-
-bool ParsePositive(std::string_view text, int& value) {
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  return ec == std::errc() && ptr == end && value > 0;
-}
-
-bool ParseArgs(int argc, char** argv, Options& options) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      options.help = true;
-    } else if (arg == "--json") {
-      options.json = true;
-    } else if (arg == "--quick") {
-      options.quick = true;
-    } else if (arg == "--reps" && i + 1 < argc) {
-      if (!ParsePositive(argv[++i], options.reps)) return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
 
 // The workloads at full size divided by `scale`; the peers were measured at full size.
 std::vector<Workload> Workloads(std::int64_t scale) {
@@ -134,10 +98,7 @@ Summary Measure(int reps, const std::function<double()>& run) {
   run();
   std::vector<double> ns;
   for (int i = 0; i < reps; ++i) ns.push_back(run());
-  std::sort(ns.begin(), ns.end());
-  const std::size_t n = ns.size();
-  const double median = n % 2 == 1 ? ns[n / 2] : (ns[n / 2 - 1] + ns[n / 2]) / 2;
-  return {median, ns.front(), ns.back()};
+  return Summarize(std::move(ns));
 }
 
 // A reference figure for the table: whole ns, or "-" for none.
