@@ -101,8 +101,7 @@ Engine::Slot Engine::begin_push() {
 }
 void Engine::commit_push(Slot s, const detail::FnVTable* vt, VarList reads, VarList writes,
                          Lane lane, int priority, const char* name, OpHints hints) {
-  if (hints.long_running) s.op->flags |= detail::kLongRunning;
-  core_->commit_push(s.op, vt, reads, writes, lane, priority, name);
+  core_->commit_push(s.op, vt, reads, writes, lane, priority, name, hints);
 }
 void Engine::abort_push(Slot s) noexcept { core_->abort_push(s.op); }
 void Engine::commit_delete_var(Slot s, const detail::FnVTable* vt, Var v) {

@@ -206,8 +206,9 @@ void EngineCore::append_accesses(Op* op, VarList reads, VarList writes) {
 }
 
 void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList writes, Lane lane,
-                             int priority, const char* name) {
+                             int priority, const char* name, OpHints hints) {
   op->vtable = vt;
+  if (hints.long_running) op->flags |= kLongRunning;
   op->name = name ? name : "op";
   op->priority = priority;
   op->lane = lane.id;
@@ -447,10 +448,12 @@ void EngineCore::wait_until(Done done, std::atomic<std::int32_t>& waiter_count) 
       execute(op, -1);
       continue;
     }
-    // Spin briefly: the awaited op may be running and nearly finished.
+    // Spin briefly: the awaited op may be running and nearly finished. Now and then look
+    // for work this thread may run (the same test as above, so a queued long-running op,
+    // which a waiter leaves alone, does not keep it from parking).
     const auto deadline = std::chrono::steady_clock::now() + kWaitSpin;
-    bool work_appeared = false;
-    for (int i = 0; !work_appeared; ++i) {
+    Op* found = nullptr;
+    for (int i = 0;; ++i) {
       if (done()) return;
       if (i < 64) {
         cpu_relax();
@@ -458,13 +461,14 @@ void EngineCore::wait_until(Done done, std::atomic<std::int32_t>& waiter_count) 
       }
       std::this_thread::yield();
       if ((i & 7) == 0) {
-        const int n = num_lanes_.load(std::memory_order_acquire);
-        for (int l = 0; l < n && options_.waiters_run_ops; ++l)
-          work_appeared |= lanes_[l]->spec().helpable && lanes_[l]->maybe_has_work();
+        if ((found = try_pop_helpable())) break;
         if (std::chrono::steady_clock::now() > deadline) break;
       }
     }
-    if (work_appeared) continue;
+    if (found) {
+      execute(found, -1);
+      continue;
+    }
     // Park. Registering before the last check pairs with the finisher, which bumps the
     // epoch after making progress and before reading the waiter count.
     waiter_count.fetch_add(1, std::memory_order_seq_cst);

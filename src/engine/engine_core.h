@@ -31,7 +31,7 @@ class EngineCore {
 
   Op* begin_push();
   void commit_push(Op* op, const FnVTable* vt, VarList reads, VarList writes, Lane lane,
-                   int priority, const char* name);
+                   int priority, const char* name, OpHints hints = {});
   void abort_push(Op* op) noexcept;
   // Pushes the op that frees `v` (running vt's callable first, when there is one).
   void commit_delete_var(Op* op, const FnVTable* vt, Var v);
