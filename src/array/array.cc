@@ -2,6 +2,7 @@
 #include <atomic>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "array/array_impl.h"
 #include "array/cpu_allocator.h"
@@ -116,21 +117,32 @@ template <class T>
 std::vector<T> Array::to_vector() const {
   const detail::ArrayImpl& a = impl_of(*this, "to_vector");
   wait_to_read();
-  // Gather into a plain buffer (std::vector<bool> has no data()), then hand it over.
   const std::size_t n = static_cast<std::size_t>(a.shape.numel());
-  std::unique_ptr<T[]> buffer(new T[n > 0 ? n : 1]);
+  // Gather straight into the result; std::vector<bool> has no data(), so bool goes
+  // through a plain buffer.
+  std::vector<T> out;
+  std::unique_ptr<bool[]> bools;
+  char* dest;
+  if constexpr (std::is_same_v<T, bool>) {
+    bools.reset(new bool[n > 0 ? n : 1]);
+    dest = reinterpret_cast<char*>(bools.get());
+  } else {
+    out.resize(n);
+    dest = reinterpret_cast<char*>(out.data());
+  }
   visit_dtype(a.dtype, [&](auto tag) {
     using S = decltype(tag);
     const Shape out_strides = contiguous_strides(a.shape);
     detail::StridedPlan<2> plan(a.shape, {&out_strides, &a.strides}, {sizeof(T), sizeof(S)});
-    plan.for_each_run({reinterpret_cast<char*>(buffer.get()), a.data()}, 0, plan.numel(),
+    plan.for_each_run({dest, a.data()}, 0, plan.numel(),
                       [](std::array<char*, 2> p, std::array<std::int64_t, 2> step, std::int64_t n) {
                         for (std::int64_t i = 0; i < n; ++i)
                           *reinterpret_cast<T*>(p[0] + i * step[0]) =
                               static_cast<T>(*reinterpret_cast<const S*>(p[1] + i * step[1]));
                       });
   });
-  return std::vector<T>(buffer.get(), buffer.get() + n);
+  if constexpr (std::is_same_v<T, bool>) out.assign(bools.get(), bools.get() + n);
+  return out;
 }
 
 template <class T>
