@@ -42,9 +42,11 @@ Stream take_stream() {
   return {s.seed, s.next_stream++};
 }
 
-std::string fmt(double v) {
-  std::string s = std::to_string(v);
-  return s;
+// uniform and normal make floating-point numbers only.
+void check_floating(const char* op, DType dtype) {
+  if (!is_floating(dtype))
+    throw DTypeError(std::string("ndflow: random::") + op + ": dtype " + dtype_name(dtype) +
+                     " is not supported; use float32 or float64");
 }
 
 }  // namespace
@@ -57,12 +59,10 @@ void seed(std::uint64_t s) {
 }
 
 Array uniform(double low, double high, const Shape& shape, DType dtype, Device device) {
-  if (!is_floating(dtype))
-    throw DTypeError(std::string("ndflow: random::uniform: dtype ") + dtype_name(dtype) +
-                     " is not supported; use float32 or float64");
+  check_floating("uniform", dtype);
   if (!std::isfinite(low) || !std::isfinite(high))
-    throw ShapeError("ndflow: random::uniform: low and high must be finite, got " + fmt(low) +
-                     " and " + fmt(high));
+    throw ShapeError("ndflow: random::uniform: low and high must be finite, got " +
+                     std::to_string(low) + " and " + std::to_string(high));
   Array out = detail::new_array(shape, dtype, device);
   const Stream st = take_stream();
   const std::int64_t n = out.size();
@@ -100,14 +100,12 @@ Array uniform(double low, double high, const Shape& shape, DType dtype, Device d
 }
 
 Array normal(double mean, double stddev, const Shape& shape, DType dtype, Device device) {
-  if (!is_floating(dtype))
-    throw DTypeError(std::string("ndflow: random::normal: dtype ") + dtype_name(dtype) +
-                     " is not supported; use float32 or float64");
+  check_floating("normal", dtype);
   if (!(stddev >= 0) || !std::isfinite(stddev) || !std::isfinite(mean))
     throw ShapeError(
         "ndflow: random::normal: stddev must be finite and >= 0 and mean finite, got "
         "mean " +
-        fmt(mean) + " and stddev " + fmt(stddev));
+        std::to_string(mean) + " and stddev " + std::to_string(stddev));
   Array out = detail::new_array(shape, dtype, device);
   const Stream st = take_stream();
   const std::int64_t n = out.size();
