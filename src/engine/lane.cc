@@ -73,23 +73,29 @@ Op* LaneExec::try_pop() {
   return try_pop_batch(&op, 1) ? op : nullptr;
 }
 
+bool LaneExec::next_is_in_heap() const noexcept {
+  return !heap_.empty() && (heap_.front().priority > 0 || tail_ == head_);
+}
+
+Op* LaneExec::pop_heap_top() {
+  std::pop_heap(heap_.begin(), heap_.end(), HeapOrder{});
+  Op* op = heap_.back().op;
+  heap_.pop_back();
+  return op;
+}
+
 Op* LaneExec::try_pop_for_waiter() {
   if (size_.load(std::memory_order_relaxed) == 0) return nullptr;
   std::lock_guard guard(lock_);
-  const std::uint64_t ring_size = tail_ - head_;
-  Op* op = nullptr;
-  const bool from_heap = !heap_.empty() && (heap_.front().priority > 0 || ring_size == 0);
-  if (from_heap)
-    op = heap_.front().op;
-  else if (ring_size > 0)
-    op = ring_[head_ & (ring_.size() - 1)];
+  const bool from_heap = next_is_in_heap();
+  Op* op = from_heap        ? heap_.front().op
+           : tail_ != head_ ? ring_[head_ & (ring_.size() - 1)]
+                            : nullptr;
   if (!op || (op->flags & kLongRunning)) return nullptr;
-  if (from_heap) {
-    std::pop_heap(heap_.begin(), heap_.end(), HeapOrder{});
-    heap_.pop_back();
-  } else {
+  if (from_heap)
+    pop_heap_top();
+  else
     ++head_;
-  }
   size_.fetch_sub(1, std::memory_order_relaxed);
   return op;
 }
@@ -99,10 +105,8 @@ int LaneExec::try_pop_batch(Op** out, int max) {
   std::lock_guard guard(lock_);
   const std::uint64_t ring_size = tail_ - head_;
   int n = 0;
-  if (!heap_.empty() && (heap_.front().priority > 0 || ring_size == 0)) {
-    std::pop_heap(heap_.begin(), heap_.end(), HeapOrder{});
-    out[n++] = heap_.back().op;
-    heap_.pop_back();
+  if (next_is_in_heap()) {
+    out[n++] = pop_heap_top();
   } else if (ring_size > 0) {
     // A fair share of what waits, so the other workers find work too.
     const std::uint64_t share = std::max<std::uint64_t>(1, ring_size / (spec_.workers + 1));

@@ -49,6 +49,10 @@ class LaneExec {
     std::uint64_t seq;
     Op* op;
   };
+  // Under lock_: whether the next op to run is the heap's top (a positive priority beats
+  // the priority-0 ring; negative ones wait for the ring to empty), and taking it.
+  bool next_is_in_heap() const noexcept;
+  Op* pop_heap_top();
   void worker_loop(int index);
   Op* spin_for_work();
   void park();
