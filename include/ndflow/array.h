@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -57,6 +58,24 @@ class Scalar {
   Kind kind_;
 };
 
+// One item of NumPy basic indexing (x[1, 2:5, ..., None]): an integer (drops its axis), a
+// slice (Python's start:stop:step, clamped), an ellipsis (the axes not named) or a new axis.
+struct IndexItem {
+  enum class Kind : std::uint8_t { kInteger, kSlice, kEllipsis, kNewAxis };
+  Kind kind = Kind::kEllipsis;
+  std::int64_t index = 0;  // kInteger: negative counts from the end
+  std::optional<std::int64_t> start, stop;
+  std::int64_t step = 1;
+
+  static IndexItem integer(std::int64_t i) { return {Kind::kInteger, i, {}, {}, 1}; }
+  static IndexItem slice(std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
+                         std::int64_t step = 1) {
+    return {Kind::kSlice, 0, start, stop, step};
+  }
+  static IndexItem ellipsis() { return {Kind::kEllipsis, 0, {}, {}, 1}; }
+  static IndexItem new_axis() { return {Kind::kNewAxis, 0, {}, {}, 1}; }
+};
+
 class Array {
  public:
   Array() = default;  // undefined: every operation on it throws std::invalid_argument
@@ -79,6 +98,8 @@ class Array {
   std::vector<T> to_vector() const;  // row-major copy on the host, converted to T
   template <class T>
   T item() const;  // the one element of a size-1 array, converted to T
+  // Copies the elements row-major, in this array's dtype, to `dest` (size() * itemsize bytes).
+  void copy_to_host(void* dest) const;
   // NumPy-like text with shape, dtype and device, e.g. "array([1., 2.], dtype=float32, ctx=cpu(0))"
   std::string to_string() const;
 
@@ -91,6 +112,8 @@ class Array {
   // Basic slicing of one axis, Python-style (start/stop clamp, negative from the end).
   Array slice(int axis, std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
               std::int64_t step = 1) const;
+  // NumPy's basic indexing: a view. Throws IndexError for too many indices or one out of range.
+  Array index(const std::vector<IndexItem>& items) const;
   Array astype(DType dtype) const;  // always a new array
   Array copy() const;               // a contiguous copy with its own storage
   Array copy_to(Device device) const;
@@ -132,6 +155,11 @@ Array eye(std::int64_t n, std::int64_t m = -1, std::int64_t k = 0, DType dtype =
 // A copy of host data (row-major), with the dtype of T.
 template <class T>
 Array from_data(const T* data, const Shape& shape, Device device = Device::cpu());
+// Wraps memory the caller owns, without copying: `release` runs once the last handle is gone
+// and every op pushed on the array (or its views) is done, on whichever thread gets there.
+// Strides are in elements and must not be negative.
+Array from_external(void* data, const Shape& shape, const Shape& strides, DType dtype,
+                    Device device, std::function<void()> release);
 template <class T>
 Array from_vector(const std::vector<T>& values, const Shape& shape, Device device = Device::cpu()) {
   return from_data(values.data(), shape, device);

@@ -16,6 +16,13 @@ namespace detail {
 Storage::~Storage() {
   if (!engine) return;
   // The memory stays valid until every op already pushed on the var is done.
+  if (external_release) {
+    engine->delete_var(var, [release = external_release] {
+      std::unique_ptr<std::function<void()>> owned(release);
+      if (*owned) (*owned)();
+    });
+    return;
+  }
   engine->delete_var(var, [data = data, bytes = bytes] { cpu_free(data, bytes); });
 }
 
@@ -113,23 +120,11 @@ void Array::wait_to_read() const {
 
 void wait_all() { detail::array_engine().wait_all(); }
 
+namespace {
+
+// Copies `a`'s elements row-major to `dest`, converted to T. The caller has waited.
 template <class T>
-std::vector<T> Array::to_vector() const {
-  const detail::ArrayImpl& a = impl_of(*this, "to_vector");
-  wait_to_read();
-  const std::size_t n = static_cast<std::size_t>(a.shape.numel());
-  // Gather straight into the result; std::vector<bool> has no data(), so bool goes
-  // through a plain buffer.
-  std::vector<T> out;
-  std::unique_ptr<bool[]> bools;
-  char* dest;
-  if constexpr (std::is_same_v<T, bool>) {
-    bools.reset(new bool[n > 0 ? n : 1]);
-    dest = reinterpret_cast<char*>(bools.get());
-  } else {
-    out.resize(n);
-    dest = reinterpret_cast<char*>(out.data());
-  }
+void gather_as(const detail::ArrayImpl& a, char* dest) {
   visit_dtype(a.dtype, [&](auto tag) {
     using S = decltype(tag);
     const Shape out_strides = contiguous_strides(a.shape);
@@ -141,8 +136,38 @@ std::vector<T> Array::to_vector() const {
                               static_cast<T>(*reinterpret_cast<const S*>(p[1] + i * step[1]));
                       });
   });
-  if constexpr (std::is_same_v<T, bool>) out.assign(bools.get(), bools.get() + n);
+}
+
+}  // namespace
+
+template <class T>
+std::vector<T> Array::to_vector() const {
+  const detail::ArrayImpl& a = impl_of(*this, "to_vector");
+  wait_to_read();
+  const std::size_t n = static_cast<std::size_t>(a.shape.numel());
+  // Gather straight into the result; std::vector<bool> has no data(), so bool goes
+  // through a plain buffer.
+  std::vector<T> out;
+  if constexpr (std::is_same_v<T, bool>) {
+    std::unique_ptr<bool[]> bools(new bool[n > 0 ? n : 1]);
+    gather_as<bool>(a, reinterpret_cast<char*>(bools.get()));
+    out.assign(bools.get(), bools.get() + n);
+  } else {
+    out.resize(n);
+    gather_as<T>(a, reinterpret_cast<char*>(out.data()));
+  }
   return out;
+}
+
+void Array::copy_to_host(void* dest) const {
+  const detail::ArrayImpl& a = impl_of(*this, "copy_to_host");
+  wait_to_read();
+  if (a.shape.numel() == 0) return;
+  if (a.is_contiguous()) {
+    std::memcpy(dest, a.data(), static_cast<std::size_t>(a.shape.numel()) * dtype_size(a.dtype));
+    return;
+  }
+  visit_dtype(a.dtype, [&](auto tag) { gather_as<decltype(tag)>(a, static_cast<char*>(dest)); });
 }
 
 template <class T>
@@ -205,5 +230,37 @@ template Array from_data<std::int32_t>(const std::int32_t*, const Shape&, Device
 template Array from_data<std::int64_t>(const std::int64_t*, const Shape&, Device);
 template Array from_data<float>(const float*, const Shape&, Device);
 template Array from_data<double>(const double*, const Shape&, Device);
+
+Array from_external(void* data, const Shape& shape, const Shape& strides, DType dtype,
+                    Device device, std::function<void()> release) {
+  if (!device.is_cpu())
+    throw DeviceError("ndflow: from_external: " + device.to_string() +
+                      " memory is not supported by this build");
+  if (strides.ndim() != shape.ndim())
+    throw ShapeError("ndflow: from_external: strides " + strides.to_string() +
+                     " do not match shape " + shape.to_string());
+  std::int64_t last = 0;  // the highest element offset, for the storage's byte count
+  for (int i = 0; i < shape.ndim(); ++i) {
+    if (shape[i] < 0)
+      throw ShapeError("ndflow: from_external: negative dimension in shape " + shape.to_string());
+    if (strides[i] < 0)
+      throw ShapeError("ndflow: from_external: negative strides " + strides.to_string() +
+                       " are not supported; copy the data instead");
+    if (shape[i] > 0) last += (shape[i] - 1) * strides[i];
+  }
+  auto storage = std::allocate_shared<detail::Storage>(detail::PoolAllocator<detail::Storage>());
+  storage->data = data;
+  storage->bytes = shape.numel() == 0 ? 0 : static_cast<std::size_t>(last + 1) * dtype_size(dtype);
+  storage->device = device;
+  storage->engine = &detail::array_engine();
+  storage->var = storage->engine->new_var();
+  storage->external_release = new std::function<void()>(std::move(release));
+  auto impl = std::allocate_shared<detail::ArrayImpl>(detail::PoolAllocator<detail::ArrayImpl>());
+  impl->storage = std::move(storage);
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->dtype = dtype;
+  return Array(std::move(impl));
+}
 
 }  // namespace ndflow

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "ndflow/array.h"
@@ -18,6 +19,9 @@ struct Storage {
   Device device;
   Var var;
   Engine* engine = nullptr;
+  // Memory ndflow does not own (from_external): how to give it back instead of cpu_free.
+  // A pointer, so that the common Storage stays small.
+  std::function<void()>* external_release = nullptr;
 
   Storage() = default;
   Storage(const Storage&) = delete;

@@ -117,30 +117,14 @@ Array Array::transpose(const std::vector<int>& axes) const {
   return detail::make_view(*this, shape, strides, a.offset);
 }
 
-Array Array::operator[](std::int64_t i) const {
-  const detail::ArrayImpl& a = impl_of(*this, "operator[]");
-  if (a.shape.ndim() == 0)
-    throw IndexError(
-        "ndflow: too many indices for array: array is 0-dimensional, but 1 were indexed");
-  const std::int64_t n = a.shape[0];
-  if (i < -n || i >= n)
-    throw IndexError("ndflow: index " + std::to_string(i) +
-                     " is out of bounds for axis 0 with size " + std::to_string(n));
-  if (i < 0) i += n;
-  std::vector<std::int64_t> shape(a.shape.begin() + 1, a.shape.end());
-  std::vector<std::int64_t> strides(a.strides.begin() + 1, a.strides.end());
-  return detail::make_view(*this, Shape(shape), Shape(strides), a.offset + i * a.strides[0]);
-}
+namespace {
 
-Array Array::slice(int axis, std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
-                   std::int64_t step) const {
-  const detail::ArrayImpl& a = impl_of(*this, "slice");
-  if (a.shape.ndim() == 0)
-    throw IndexError("ndflow: slice: too many indices for array: array is 0-dimensional");
-  const int ax = detail::normalize_axis(axis, a.shape.ndim(), "slice");
-  if (step == 0) throw ShapeError("ndflow: slice: slice step cannot be zero");
-  const std::int64_t len = a.shape[ax];
-  // Python's PySlice_AdjustIndices.
+// Python's PySlice_AdjustIndices for an axis of length `len`: the first index and the count.
+struct SliceBounds {
+  std::int64_t first = 0, count = 0;
+};
+SliceBounds adjust_slice(std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
+                         std::int64_t step, std::int64_t len) {
   std::int64_t lo, hi;
   if (step > 0) {
     const auto clamp = [len](std::int64_t v) {
@@ -160,11 +144,81 @@ Array Array::slice(int axis, std::optional<std::int64_t> start, std::optional<st
   std::int64_t count = 0;
   if (step > 0 && hi > lo) count = (hi - lo - 1) / step + 1;
   if (step < 0 && lo > hi) count = (lo - hi - 1) / (-step) + 1;
-  Shape shape = a.shape, strides = a.strides;
-  shape[ax] = count;
-  strides[ax] = a.strides[ax] * step;
-  const std::int64_t offset = count > 0 ? a.offset + lo * a.strides[ax] : a.offset;
-  return detail::make_view(*this, shape, strides, offset);
+  return {lo, count};
+}
+
+}  // namespace
+
+Array Array::index(const std::vector<IndexItem>& items) const {
+  using Kind = IndexItem::Kind;
+  const detail::ArrayImpl& a = impl_of(*this, "index");
+  const int ndim = a.shape.ndim();
+  int named = 0, ellipses = 0;  // items that consume an axis, and '...'s
+  for (const IndexItem& item : items) {
+    if (item.kind == Kind::kInteger || item.kind == Kind::kSlice) ++named;
+    if (item.kind == Kind::kEllipsis) ++ellipses;
+  }
+  if (ellipses > 1) throw IndexError("ndflow: an index can only have a single ellipsis ('...')");
+  if (named > ndim)
+    throw IndexError("ndflow: too many indices for array: array is " + std::to_string(ndim) +
+                     "-dimensional, but " + std::to_string(named) + " were indexed");
+  std::vector<std::int64_t> shape, strides;
+  std::int64_t offset = a.offset;
+  int axis = 0;
+  for (const IndexItem& item : items) {
+    switch (item.kind) {
+      case Kind::kInteger: {
+        const std::int64_t n = a.shape[axis];
+        std::int64_t i = item.index;
+        if (i < -n || i >= n)
+          throw IndexError("ndflow: index " + std::to_string(i) + " is out of bounds for axis " +
+                           std::to_string(axis) + " with size " + std::to_string(n));
+        if (i < 0) i += n;
+        offset += i * a.strides[axis++];
+        break;
+      }
+      case Kind::kSlice: {
+        if (item.step == 0) throw ShapeError("ndflow: slice step cannot be zero");
+        const SliceBounds b = adjust_slice(item.start, item.stop, item.step, a.shape[axis]);
+        shape.push_back(b.count);
+        strides.push_back(a.strides[axis] * item.step);
+        if (b.count > 0) offset += b.first * a.strides[axis];
+        ++axis;
+        break;
+      }
+      case Kind::kEllipsis:
+        for (int k = 0; k < ndim - named; ++k, ++axis) {
+          shape.push_back(a.shape[axis]);
+          strides.push_back(a.strides[axis]);
+        }
+        break;
+      case Kind::kNewAxis:
+        shape.push_back(1);
+        strides.push_back(0);
+        break;
+    }
+  }
+  for (; axis < ndim; ++axis) {  // axes not named keep their full extent
+    shape.push_back(a.shape[axis]);
+    strides.push_back(a.strides[axis]);
+  }
+  if (static_cast<int>(shape.size()) > Shape::kMaxDims)
+    throw IndexError("ndflow: indexing gives " + std::to_string(shape.size()) +
+                     " dimensions; at most " + std::to_string(Shape::kMaxDims) + " are supported");
+  return detail::make_view(*this, Shape(shape), Shape(strides), offset);
+}
+
+Array Array::operator[](std::int64_t i) const { return index({IndexItem::integer(i)}); }
+
+Array Array::slice(int axis, std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
+                   std::int64_t step) const {
+  const int ndim = impl_of(*this, "slice").shape.ndim();
+  if (ndim == 0)
+    throw IndexError("ndflow: slice: too many indices for array: array is 0-dimensional");
+  const int ax = detail::normalize_axis(axis, ndim, "slice");
+  std::vector<IndexItem> items(static_cast<std::size_t>(ax), IndexItem::slice({}, {}));
+  items.push_back(IndexItem::slice(start, stop, step));
+  return index(items);
 }
 
 }  // namespace ndflow

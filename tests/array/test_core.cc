@@ -1,7 +1,10 @@
 // The array core: creation, blockers, printing, storage lifetime and call-time errors.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstring>
 #include <sstream>
+#include <vector>
 
 #include "array/harness.h"
 #include "ndflow/array.h"
@@ -125,6 +128,43 @@ TEST(StorageTest, StorageIsReleasedAfterItsLastUse) {
   }
   ndflow::wait_all();  // the release is an op: it runs after the fill
   EXPECT_EQ(engine.stats().vars_live, vars_before);
+}
+
+TEST(BlockerTest, CopyToHostWritesRowMajorBytesOfTheArraysDtype) {
+  Array a = ndflow::from_vector(std::vector<std::int32_t>{1, 2, 3, 4, 5, 6}, {2, 3});
+  std::vector<std::int32_t> out(6, -1);
+  a.copy_to_host(out.data());
+  EXPECT_EQ(out, (std::vector<std::int32_t>{1, 2, 3, 4, 5, 6}));
+  a.T().copy_to_host(out.data());  // a strided view is gathered
+  EXPECT_EQ(out, (std::vector<std::int32_t>{1, 4, 2, 5, 3, 6}));
+  (a + 1).copy_to_host(out.data());  // waits for the op
+  EXPECT_EQ(out, (std::vector<std::int32_t>{2, 3, 4, 5, 6, 7}));
+}
+
+TEST(ExternalMemoryTest, WrapsWithoutCopyingAndReleasesAfterTheLastUse) {
+  std::vector<float> host = {1, 2, 3, 4, 5, 6};
+  std::atomic<int> released{0};
+  {
+    // Every other element of the first row, then the second row: strides (3, 1) of a (2,3).
+    Array a = ndflow::from_external(host.data(), {2, 3}, {3, 1}, ndflow::kFloat32, Device::cpu(),
+                                    [&released] { released.fetch_add(1); });
+    EXPECT_EQ(a.impl()->data(), reinterpret_cast<char*>(host.data()));  // no copy
+    Array b = a * 2;
+    a += 10;  // writes the caller's memory, ordered after the read above
+    EXPECT_EQ(b.to_vector<float>(), (std::vector<float>{2, 4, 6, 8, 10, 12}));
+    a.wait_to_read();
+    EXPECT_EQ(host[0], 11);
+    Array col = ndflow::from_external(host.data() + 1, {2}, {3}, ndflow::kFloat32, Device::cpu(),
+                                      [&released] { released.fetch_add(1); });
+    EXPECT_EQ(col.to_vector<float>(), (std::vector<float>{12, 15}));
+    EXPECT_EQ(released.load(), 0);
+  }
+  ndflow::wait_all();
+  EXPECT_EQ(released.load(), 2);
+  EXPECT_THROW(ndflow::from_external(host.data(), {2}, {-1}, ndflow::kFloat32, Device::cpu(), {}),
+               ndflow::ShapeError);
+  EXPECT_THROW(ndflow::from_external(host.data(), {2}, {1}, ndflow::kFloat32, Device::gpu(0), {}),
+               ndflow::DeviceError);
 }
 
 }  // namespace

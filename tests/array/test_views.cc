@@ -178,6 +178,39 @@ TEST(IndexViewTest, OutOfRangeAndZeroDimensionalThrowIndexError) {
   EXPECT_THROW(iota({0, 2})[0], ndflow::IndexError);
 }
 
+TEST(IndexViewTest, BasicIndexingMatchesNumPy) {
+  using ndflow::IndexItem;
+  Array a = iota({2, 3, 4});  // a[i, j, k] == 12 i + 4 j + k
+  // a[1, ::-1, None, 1:3]: shape (3, 1, 2)
+  Array v = a.index({IndexItem::integer(1), IndexItem::slice({}, {}, -1), IndexItem::new_axis(),
+                     IndexItem::slice(1, 3)});
+  ASSERT_EQ(v.shape(), Shape({3, 1, 2}));
+  EXPECT_TRUE(shares_storage(a, v));
+  EXPECT_EQ(v.to_vector<double>(), (std::vector<double>{21, 22, 17, 18, 13, 14}));
+  // a[..., -1]: shape (2, 3)
+  Array last = a.index({IndexItem::ellipsis(), IndexItem::integer(-1)});
+  ASSERT_EQ(last.shape(), Shape({2, 3}));
+  EXPECT_EQ(last.to_vector<double>(), (std::vector<double>{3, 7, 11, 15, 19, 23}));
+  // a[0, ..., None]: (3, 4, 1); a[None]: (1, 2, 3, 4); a[()]: a itself
+  EXPECT_EQ(a.index({IndexItem::integer(0), IndexItem::ellipsis(), IndexItem::new_axis()}).shape(),
+            Shape({3, 4, 1}));
+  EXPECT_EQ(a.index({IndexItem::new_axis()}).shape(), Shape({1, 2, 3, 4}));
+  EXPECT_EQ(a.index({}).to_vector<double>(), a.to_vector<double>());
+  // Errors name what was wrong.
+  try {
+    a.index({IndexItem::integer(0), IndexItem::integer(0), IndexItem::integer(0),
+             IndexItem::integer(0)});
+    FAIL() << "four indices into a 3-d array";
+  } catch (const ndflow::IndexError& e) {
+    EXPECT_NE(std::string(e.what()).find("array is 3-dimensional, but 4 were indexed"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(a.index({IndexItem::ellipsis(), IndexItem::ellipsis()}), ndflow::IndexError);
+  EXPECT_THROW(a.index({IndexItem::slice({}, {}), IndexItem::integer(3)}), ndflow::IndexError);
+  EXPECT_THROW(a.index({IndexItem::slice({}, {}, 0)}), ndflow::ShapeError);
+}
+
 struct SliceCase {
   std::optional<std::int64_t> start, stop;
   std::int64_t step;
