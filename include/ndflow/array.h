@@ -38,6 +38,7 @@ struct ArrayImpl;
 // NumPy's promotion rules (an int32 array + 1 stays int32; + 1.5 becomes float64).
 class Scalar {
  public:
+  Scalar() noexcept : Scalar(0) {}  // the integer 0
   template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
   Scalar(T v) noexcept  // NOLINT(google-explicit-constructor): scalars convert implicitly
       : value_(static_cast<double>(v)),
@@ -91,6 +92,9 @@ class Array {
   int ndim() const { return shape().ndim(); }
   std::int64_t size() const { return shape().numel(); }
   bool is_contiguous() const;  // row-major, no gaps
+  // The first element's address in the array's device memory. Does not wait: read it only
+  // after wait_to_read(), and expect later ops on the array to change what it points to.
+  void* data_ptr() const;
 
   // --- Blockers --------------------------------------------------------------------------
   void wait_to_read() const;  // until every write pushed on this array is done; rethrows

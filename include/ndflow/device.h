@@ -27,6 +27,9 @@ struct Device {
   std::string to_string() const;
 };
 
+// GPUs this build can use: 0 when it has no GPU backend or none is visible.
+int num_gpus();
+
 }  // namespace ndflow
 
 template <>

@@ -113,6 +113,7 @@ std::int64_t Array::offset() const { return impl_of(*this, "offset").offset; }
 DType Array::dtype() const { return impl_of(*this, "dtype").dtype; }
 Device Array::device() const { return impl_of(*this, "device").device(); }
 bool Array::is_contiguous() const { return impl_of(*this, "is_contiguous").is_contiguous(); }
+void* Array::data_ptr() const { return impl_of(*this, "data_ptr").data(); }
 
 void Array::wait_to_read() const {
   detail::array_engine().wait_to_read(impl_of(*this, "wait_to_read").var());

@@ -1,0 +1,126 @@
+// DLPack, both ways. Export (x.__dlpack__) hands out ndflow's memory after waiting for its
+// pending writes; import (np.from_dlpack) wraps the producer's memory without copying when
+// it is CPU memory with non-negative strides and a dtype ndflow has, and copies otherwise.
+//
+// An imported array keeps its producer alive. The last use of that memory may end on an
+// engine worker, which must not take the GIL (a Python thread holding it may be waiting for
+// that very worker), so the release only parks the producer's handle; a Python thread
+// drops parked handles soon after, through Py_AddPendingCall, or at the next import.
+#include <nanobind/ndarray.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "convert.h"
+#include "module.h"
+#include "ndflow/array.h"
+
+namespace ndflow::python {
+namespace {
+
+using Imported = nb::ndarray<nb::device::cpu>;
+
+struct Graveyard {
+  std::mutex mutex;
+  std::vector<Imported*> parked;
+  std::atomic<bool> drain_scheduled{false};
+};
+Graveyard& graveyard() {
+  static auto* g = new Graveyard();  // leaked: used by workers until the process ends
+  return *g;
+}
+
+// With the GIL held: drops every parked producer handle.
+int drain_parked(void* = nullptr) {
+  Graveyard& g = graveyard();
+  g.drain_scheduled.store(false);
+  std::vector<Imported*> parked;
+  {
+    std::lock_guard<std::mutex> lock(g.mutex);
+    parked.swap(g.parked);
+  }
+  for (Imported* handle : parked) delete handle;
+  return 0;
+}
+
+// From any thread, without the GIL.
+void park(Imported* handle) {
+  Graveyard& g = graveyard();
+  {
+    std::lock_guard<std::mutex> lock(g.mutex);
+    g.parked.push_back(handle);
+  }
+  if (!g.drain_scheduled.exchange(true)) Py_AddPendingCall(&drain_parked, nullptr);
+}
+
+std::optional<DType> dtype_from_dlpack(nb::dlpack::dtype t) {
+  if (t.lanes != 1) return std::nullopt;
+  for (DType d : {kBool, kUInt8, kInt32, kInt64, kFloat32, kFloat64}) {
+    const nb::dlpack::dtype want =
+        visit_dtype(d, [](auto tag) { return nb::dtype<decltype(tag)>(); });
+    if (want == t) return d;
+  }
+  return std::nullopt;
+}
+
+nb::object export_dlpack(nb::handle self, nb::kwargs kwargs) {
+  const Array& a = nb::cast<const Array&>(self);
+  if (!a.device().is_cpu())
+    throw nb::buffer_error("ndflow: __dlpack__ of GPU arrays is not supported yet");
+  {
+    nb::gil_scoped_release unlocked;
+    a.wait_to_read();
+  }
+  std::vector<std::size_t> dims(a.shape().begin(), a.shape().end());
+  std::vector<std::int64_t> strides(a.strides().begin(), a.strides().end());
+  const auto dtype = visit_dtype(a.dtype(), [](auto tag) { return nb::dtype<decltype(tag)>(); });
+  // The exported view keeps `self`, and with it the storage, alive.
+  nb::ndarray<nb::array_api> view(a.data_ptr(), dims.size(), dims.data(), self, strides.data(),
+                                  dtype, nb::device::cpu::value, 0);
+  return nb::cast(view).attr("__dlpack__")(**kwargs);
+}
+
+nb::object import_dlpack(nb::handle obj) {
+  if (nb::isinstance<Array>(obj)) return nb::borrow(obj);
+  drain_parked();
+  Imported view;
+  if (nb::try_cast(obj, view, /*convert=*/false) && view.device_type() == nb::device::cpu::value) {
+    const std::optional<DType> dtype = dtype_from_dlpack(view.dtype());
+    std::vector<std::int64_t> dims(view.ndim()), strides(view.ndim());
+    bool negative = false;
+    for (std::size_t i = 0; i < view.ndim(); ++i) {
+      dims[i] = static_cast<std::int64_t>(view.shape(i));
+      strides[i] = view.stride(i);
+      negative = negative || strides[i] < 0;
+    }
+    if (dtype && !negative && view.ndim() <= static_cast<std::size_t>(Shape::kMaxDims)) {
+      auto* keep = new Imported(view);
+      return nb::cast(from_external(view.data(), Shape(dims), Shape(strides), *dtype, Device::cpu(),
+                                    [keep] { park(keep); }));
+    }
+  }
+  // Not zero-copy: GPU memory of another framework, negative strides, a read-only buffer.
+  nb::module_ np = nb::module_::import_("numpy");
+  nb::object host = nb::hasattr(obj, "__dlpack__") ? np.attr("from_dlpack")(obj) : nb::borrow(obj);
+  return nb::cast(to_array_like(host));
+}
+
+}  // namespace
+
+void bind_dlpack(nb::module_& m) {
+  nb::handle cls = m.attr("ndarray");
+  cls.attr("__dlpack__") =
+      nb::cpp_function(&export_dlpack, nb::scope(cls), nb::name("__dlpack__"), nb::is_method());
+  cls.attr("__dlpack_device__") = nb::cpp_function(
+      [](const Array& a) {
+        return nb::make_tuple(a.device().is_cpu() ? 1 : 2, static_cast<int>(a.device().index));
+      },
+      nb::scope(cls), nb::name("__dlpack_device__"), nb::is_method());
+  m.def("from_dlpack", &import_dlpack, nb::arg("x"),
+        "An ndarray over x's memory (zero-copy for CPU memory ndflow can address).");
+  m.def("_drain_parked", [] { drain_parked(); });
+}
+
+}  // namespace ndflow::python

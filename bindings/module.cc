@@ -1,0 +1,12 @@
+// The _ndflow extension module: ndflow's C++ API for the Python package (python/ndflow).
+// Conversion and GIL handling only; every waiting call releases the GIL.
+#include "module.h"
+
+NB_MODULE(_ndflow, m) {
+  m.doc() = "ndflow's C++ core; use it through `from ndflow import np, npx`.";
+  ndflow::python::bind_errors(m);
+  ndflow::python::bind_runtime(m);  // Device first: the others take devices as arguments
+  ndflow::python::bind_ndarray(m);
+  ndflow::python::bind_functions(m);
+  ndflow::python::bind_dlpack(m);
+}

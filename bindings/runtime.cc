@@ -1,0 +1,52 @@
+// Devices, barriers, the profiler and engine facts.
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include "convert.h"
+#include "module.h"
+#include "ndflow/array.h"
+#include "ndflow/engine.h"
+
+namespace ndflow::python {
+
+void bind_runtime(nb::module_& m) {
+  nb::class_<Device>(m, "Device", "Where an array lives: cpu(i) or gpu(i).")
+      .def_prop_ro("device_type", [](const Device& d) { return d.is_cpu() ? "cpu" : "gpu"; })
+      .def_prop_ro("device_id", [](const Device& d) { return static_cast<int>(d.index); })
+      .def("__repr__", &Device::to_string)
+      .def("__eq__", [](const Device& a, const Device& b) { return a == b; })
+      .def("__eq__", [](const Device&, nb::handle) { return false; })
+      .def("__hash__", [](const Device& d) { return std::hash<Device>()(d); });
+  m.def(
+      "cpu", [](int i) { return Device::cpu(i); }, nb::arg("device_id") = 0);
+  m.def(
+      "gpu", [](int i) { return Device::gpu(i); }, nb::arg("device_id") = 0);
+  m.def("device", [](nb::handle obj) { return to_device(obj); });
+  m.def("num_gpus", &num_gpus);
+
+  m.def(
+      "waitall", [] { wait_all(); }, nb::call_guard<nb::gil_scoped_release>(),
+      "Waits until every operation pushed so far is done; raises the first failure.");
+
+  m.def("profiler_start", [] { default_engine().profiler_start(); });
+  m.def("profiler_stop", [] { default_engine().profiler_stop(); });
+  m.def("profiler_json", [] { return default_engine().profiler_json(); });
+  m.def("profiler_dump", [](const std::string& path) { default_engine().profiler_dump(path); });
+
+  m.def("engine_stats", [] {
+    const EngineStats s = default_engine().stats();
+    nb::dict d;
+    d["ops_pushed"] = s.ops_pushed;
+    d["ops_done"] = s.ops_done;
+    d["ops_inflight"] = s.ops_inflight;
+    d["ops_inflight_peak"] = s.ops_inflight_peak;
+    d["ops_run_inline"] = s.ops_run_inline;
+    d["vars_live"] = s.vars_live;
+    return d;
+  });
+  m.def("cpu_workers", [] { return default_engine().lane_workers(Lane::cpu_compute()); });
+  m.def("engine_kind",
+        [] { return default_engine().kind() == EngineKind::kNaive ? "naive" : "threaded"; });
+}
+
+}  // namespace ndflow::python

@@ -1,0 +1,29 @@
+"""Devices, barriers and the MXNet extensions (`mxnet.npx`)."""
+
+from . import _ndflow
+
+Device = _ndflow.Device
+cpu = _ndflow.cpu
+gpu = _ndflow.gpu
+num_gpus = _ndflow.num_gpus
+waitall = _ndflow.waitall
+relu = _ndflow.relu
+sigmoid = _ndflow.sigmoid
+
+
+def set_np(shape=True, array=True, dtype=False):
+    """Accepted for MXNet compatibility; ndflow always uses NumPy semantics."""
+
+
+def reset_np():
+    """Accepted for MXNet compatibility; ndflow always uses NumPy semantics."""
+
+
+def current_device():
+    """The default device of new arrays: cpu(0)."""
+    return cpu()
+
+
+def cpu_workers():
+    """The engine's CPU worker threads."""
+    return _ndflow.cpu_workers()
