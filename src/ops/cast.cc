@@ -38,8 +38,10 @@ inline D convert(S v) {
   }
 }
 
-// Pushes a kernel writing `src` converted to out's dtype into the contiguous `out`.
-void push_convert(const char* name, const Array& src, const Array& out) {
+// Pushes a kernel writing `src` converted to out's dtype into the contiguous `out`: split
+// across the compute lane's workers, or as one op on the CPU copy lane (copy_to: a copy
+// between devices is communication, which the chapters overlap with computation).
+void push_convert(const char* name, const Array& src, const Array& out, bool on_copy_lane = false) {
   const ArrayImpl& s = *src.impl();
   const ArrayImpl& o = *out.impl();
   const std::int64_t n = o.shape.numel();
@@ -50,27 +52,30 @@ void push_convert(const char* name, const Array& src, const Array& out) {
       using S = decltype(stag);
       const Shape out_strides = contiguous_strides(s.shape);
       const StridedPlan<2> plan(s.shape, {&out_strides, &s.strides}, {sizeof(D), sizeof(S)});
-      launch_parallel(
-          name, VarsOf{&src}, VarsOf{&out}, o.device(), n,
-          [src, out, plan](std::int64_t b, std::int64_t e) {
-            char* dst = out.impl()->data();
-            char* from = src.impl()->data();
-            plan.for_each_run(
-                {dst, from}, b, e,
-                [](std::array<char*, 2> p, std::array<std::int64_t, 2> step, std::int64_t count) {
-                  if constexpr (std::is_same_v<D, S>) {
-                    if (step[1] == static_cast<std::int64_t>(sizeof(S))) {
-                      std::memcpy(p[0], p[1], static_cast<std::size_t>(count) * sizeof(S));
-                      return;
-                    }
-                  }
-                  D* d = reinterpret_cast<D*>(p[0]);
-                  const char* q = p[1];
-                  const std::int64_t st = step[1];
-                  for (std::int64_t i = 0; i < count; ++i)
-                    d[i] = convert<D>(*reinterpret_cast<const S*>(q + i * st));
-                });
-          });
+      auto kernel = [src, out, plan](std::int64_t b, std::int64_t e) {
+        char* dst = out.impl()->data();
+        char* from = src.impl()->data();
+        plan.for_each_run(
+            {dst, from}, b, e,
+            [](std::array<char*, 2> p, std::array<std::int64_t, 2> step, std::int64_t count) {
+              if constexpr (std::is_same_v<D, S>) {
+                if (step[1] == static_cast<std::int64_t>(sizeof(S))) {
+                  std::memcpy(p[0], p[1], static_cast<std::size_t>(count) * sizeof(S));
+                  return;
+                }
+              }
+              D* d = reinterpret_cast<D*>(p[0]);
+              const char* q = p[1];
+              const std::int64_t st = step[1];
+              for (std::int64_t i = 0; i < count; ++i)
+                d[i] = convert<D>(*reinterpret_cast<const S*>(q + i * st));
+            });
+      };
+      if (on_copy_lane)
+        array_engine().push([kernel, n] { kernel(0, n); }, VarsOf{&src}.list(), VarsOf{&out}.list(),
+                            Lane::cpu_copy(), 0, name);
+      else
+        launch_parallel(name, VarsOf{&src}, VarsOf{&out}, o.device(), n, kernel);
     });
   });
 }
@@ -96,7 +101,7 @@ Array Array::copy_to(Device device) const {
   const detail::ArrayImpl& a = detail::impl_of(*this, "copy_to");
   // new_array throws DeviceError for a device this build has no backend for.
   Array out = detail::new_array(a.shape, a.dtype, device);
-  detail::push_convert("copy_to", *this, out);
+  detail::push_convert("copy_to", *this, out, /*on_copy_lane=*/true);
   return out;
 }
 

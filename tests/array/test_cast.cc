@@ -10,6 +10,7 @@
 
 #include "array/harness.h"
 #include "ndflow/array.h"
+#include "ndflow/engine.h"
 
 namespace ndflow_test {
 namespace {
@@ -137,6 +138,30 @@ TEST(CastTest, CopyToCpuCopiesAndToAGpuThrowsDeviceError) {
   EXPECT_NE(b.impl()->storage, a.impl()->storage);
   EXPECT_EQ(b.to_vector<double>(), (std::vector<double>{1.5, 2.5}));
   EXPECT_THROW(a.copy_to(Device::gpu(0)), ndflow::DeviceError);
+  Array undefined;
+  EXPECT_THROW(undefined.astype(ndflow::kInt32), std::invalid_argument);
+  EXPECT_THROW(undefined.copy(), std::invalid_argument);
+}
+
+TEST(CastTest, CopyToRunsOnTheCopyLaneSoItOverlapsComputation) {
+  ndflow::Engine& engine = ndflow::default_engine();
+  ndflow::wait_all();
+  engine.profiler_start();
+  Array a = ndflow::full({4096}, 3.0);
+  Array b = (a + 1).copy_to(Device::cpu());
+  EXPECT_EQ(b.to_vector<double>(), std::vector<double>(4096, 4.0));  // ordered after the add
+  ndflow::wait_all();
+  engine.profiler_stop();
+  int copies = 0;
+  for (const ndflow::ProfileRecord& r : engine.profiler_records()) {
+    if (r.name != "copy_to") continue;
+    ++copies;
+    EXPECT_EQ(r.lane.id, ndflow::Lane::cpu_copy().id) << engine.lane_name(r.lane);
+  }
+  EXPECT_EQ(copies, 1);
+}
+
+TEST(CastTest, UndefinedArraysAreRejected) {
   Array undefined;
   EXPECT_THROW(undefined.astype(ndflow::kInt32), std::invalid_argument);
   EXPECT_THROW(undefined.copy(), std::invalid_argument);
