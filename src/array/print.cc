@@ -16,19 +16,22 @@ namespace {
 constexpr std::int64_t kSummariseAbove = 1000;
 constexpr std::int64_t kEdge = 3;
 
-// Formats every element alike, as NumPy does: integral floats as "1.", others with up to
-// 8 significant digits, all right-aligned to the widest.
-std::vector<std::string> format_elements(const std::vector<double>& v, DType dtype) {
-  std::vector<std::string> out;
-  out.reserve(v.size());
+// Formats the shown elements alike, as NumPy does: integral floats as "1.", others with up
+// to 8 significant digits, all right-aligned to the widest. Elements a summary leaves out
+// (shown[i] == 0) stay empty and do not count: a large array formats only its edges.
+std::vector<std::string> format_elements(const std::vector<double>& v, DType dtype,
+                                         const std::vector<char>& shown) {
+  std::vector<std::string> out(v.size());
   const bool floating = is_floating(dtype);
   bool all_integral = true;
-  for (double x : v)
-    if (std::isfinite(x) && x != std::floor(x)) all_integral = false;
-  for (double x : v) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (shown[i] && std::isfinite(v[i]) && v[i] != std::floor(v[i])) all_integral = false;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!shown[i]) continue;
+    const double x = v[i];
     char buf[48];
     if (dtype == kBool) {
-      out.emplace_back(x != 0 ? "True" : "False");
+      out[i] = x != 0 ? "True" : "False";
       continue;
     }
     if (!floating) {
@@ -42,12 +45,29 @@ std::vector<std::string> format_elements(const std::vector<double>& v, DType dty
     } else {
       std::snprintf(buf, sizeof buf, "%.8g", x);
     }
-    out.emplace_back(buf);
+    out[i] = buf;
   }
   std::size_t width = 0;
   for (const auto& s : out) width = std::max(width, s.size());
-  for (auto& s : out) s.insert(0, width - s.size(), ' ');
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (shown[i]) out[i].insert(0, width - out[i].size(), ' ');
   return out;
+}
+
+// Marks the flat indices a summary prints: the first and last kEdge along each long axis.
+void mark_shown(const Shape& shape, int dim, std::int64_t base, bool summarise,
+                std::vector<char>& shown) {
+  if (dim == shape.ndim()) {
+    shown[static_cast<std::size_t>(base)] = 1;
+    return;
+  }
+  std::int64_t stride = 1;
+  for (int d = dim + 1; d < shape.ndim(); ++d) stride *= shape[d];
+  const std::int64_t n = shape[dim];
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (summarise && n > 2 * kEdge && i == kEdge) i = n - kEdge;
+    mark_shown(shape, dim + 1, base + i * stride, summarise, shown);
+  }
 }
 
 struct Printer {
@@ -93,12 +113,15 @@ struct Printer {
 std::string Array::to_string() const {
   const detail::ArrayImpl& a = detail::impl_of(*this, "to_string");
   const std::vector<double> values = to_vector<double>();  // blocks
-  const std::vector<std::string> text = format_elements(values, a.dtype);
+  const bool summarise = a.shape.numel() > kSummariseAbove;
+  std::vector<char> shown(values.size(), summarise ? 0 : 1);
+  if (summarise) mark_shown(a.shape, 0, 0, true, shown);
+  const std::vector<std::string> text = format_elements(values, a.dtype, shown);
   std::string body;
   if (a.shape.numel() == 0 && a.shape.ndim() > 0) {
     body = "[]";
   } else {
-    Printer p{a.shape, text, a.shape.numel() > kSummariseAbove, {}};
+    Printer p{a.shape, text, summarise, {}};
     p.print(0, 0, static_cast<int>(std::string("array(").size()));
     body = p.os.str();
   }

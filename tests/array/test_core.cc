@@ -102,6 +102,13 @@ TEST(PrintTest, LooksLikeNumPyWithTheDevice) {
   const std::string big = ndflow::zeros({2000}, ndflow::kInt32).to_string();
   EXPECT_NE(big.find("..."), std::string::npos);
   EXPECT_LT(big.size(), 200u);
+  // A summary formats only what it shows, as NumPy does: the wide middle value is left out
+  // and does not widen the columns.
+  std::vector<std::int32_t> ramp(2000);
+  for (std::size_t i = 0; i < ramp.size(); ++i) ramp[i] = static_cast<std::int32_t>(i);
+  ramp[1000] = 123456789;
+  EXPECT_EQ(ndflow::from_vector(ramp, {2000}).to_string(),
+            "array([   0,    1,    2, ..., 1997, 1998, 1999], dtype=int32, ctx=cpu(0))");
 }
 
 TEST(ErrorTest, UndefinedArraysAndMissingDevicesAreRejectedAtTheCall) {
