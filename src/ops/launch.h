@@ -69,7 +69,11 @@ inline constexpr std::int64_t kParallelGrain = std::int64_t{1} << 17;
 // run together, after the barrier) while writing disjoint parts of the outputs, and a join
 // op reads the inputs and writes the outputs (so later ops wait for every piece, and a
 // failure of an input or of a piece fails the outputs). Pieces are long-running (OpHints):
-// the workers run them, not a thread waiting for the result.
+// the workers run them, not a thread waiting for the result. The join goes first among
+// ready ops: it is tiny, and behind it wait the op's consumers (a copy of the result, say),
+// which would otherwise queue behind every later op's pieces.
+inline constexpr int kJoinPriority = 1;
+
 template <class Chunk>
 void launch_parallel(const char* name, const VarsOf& reads, const VarsOf& writes, Device device,
                      std::int64_t n, Chunk chunk, std::int64_t grain = kParallelGrain) {
@@ -107,7 +111,7 @@ void launch_parallel(const char* name, const VarsOf& reads, const VarsOf& writes
       [shared] {
         if (shared->error) std::rethrow_exception(shared->error);
       },
-      reads.list(), writes.list(), lane, 0, name);  // join
+      reads.list(), writes.list(), lane, kJoinPriority, name);  // join
 }
 
 }  // namespace ndflow::detail
