@@ -1,11 +1,14 @@
-// Devices, barriers, the profiler and engine facts.
+// Devices, barriers, the profiler, engine facts and the demo.
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
+
+#include <cstdio>
 
 #include "convert.h"
 #include "module.h"
 #include "ndflow/array.h"
 #include "ndflow/engine.h"
+#include "tools/demo/cli.h"
 
 namespace ndflow::python {
 
@@ -27,6 +30,15 @@ void bind_runtime(nb::module_& m) {
   m.def(
       "waitall", [] { wait_all(); }, nb::call_guard<nb::gil_scoped_release>(),
       "Waits until every operation pushed so far is done; raises the first failure.");
+
+  m.def(
+      "demo_main",
+      [](const std::vector<std::string>& args) {
+        std::fflush(stdout);  // Python's and C++'s output share the terminal
+        return demo::demo_main(args);
+      },
+      nb::arg("args"), nb::call_guard<nb::gil_scoped_release>(),
+      "Runs ndflow-demo with command-line arguments; returns its exit status.");
 
   m.def("profiler_start", [] { default_engine().profiler_start(); });
   m.def("profiler_stop", [] { default_engine().profiler_stop(); });

@@ -1,0 +1,76 @@
+"""The chapter demo (python -m ndflow.demo, the same code as ndflow-demo) in quick mode:
+its JSON has every experiment, times and ratios, and each timeline is an SVG with one row
+per lane the experiment used."""
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+EXPERIMENTS = ["async_frontend", "waitall_vs_wait_to_read", "implicit_blockers",
+               "dispatch_model", "cpu_workers_parallel", "gpu_parallel", "cpu_and_gpu",
+               "compute_copy_overlap"]
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    done = subprocess.run([sys.executable, "-m", "ndflow.demo", "--quick", "--json", "--out",
+                           str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout), out
+
+
+def test_every_experiment_is_reported_with_times_and_ratios(demo):
+    results, out = demo
+    assert [e["id"] for e in results["experiments"]] == EXPERIMENTS
+    assert results["quick"] is True and results["cpu_workers"] >= 1
+    for e in results["experiments"]:
+        if e["status"] == "skipped":
+            assert e["reason"], e
+            continue
+        assert e["status"] == "ran"
+        assert e["times"] and all(t > 0 for t in e["times"].values()), e
+        assert e["ratio"]["name"] and e["ratio"]["value"] > 0, e
+        assert e["reading"], e
+    ran = {e["id"] for e in results["experiments"] if e["status"] == "ran"}
+    assert {"async_frontend", "dispatch_model", "cpu_workers_parallel",
+            "compute_copy_overlap"} <= ran
+    model = next(e for e in results["experiments"] if e["id"] == "dispatch_model")["model"]
+    assert set(model) == {"t1_us", "t2_us", "t3_us", "predicted_async_ms"}
+    if results["gpus"] == 0:
+        for gpu_only in ("gpu_parallel", "cpu_and_gpu"):
+            e = next(e for e in results["experiments"] if e["id"] == gpu_only)
+            assert e["status"] == "skipped" and "no CUDA device visible" in e["reason"]
+
+
+def test_each_timeline_is_svg_with_one_row_per_lane_used(demo):
+    results, out = demo
+    for e in results["experiments"]:
+        if e["status"] != "ran":
+            continue
+        root = ET.parse(e["timeline"]).getroot()  # parses as XML
+        assert root.tag == SVG + "svg"
+        rows = [g.get("data-row") for g in root.iter(SVG + "g") if g.get("class") == "row"]
+        assert rows == e["lanes"], e["id"]
+        assert any(r.get("class") == "op" for r in root.iter(SVG + "rect")), e["id"]
+        trace = json.loads(open(e["trace"]).read())
+        assert trace["traceEvents"], e["id"]
+    overlap = next(e for e in results["experiments"] if e["id"] == "compute_copy_overlap")
+    assert overlap["lanes"] == ["cpu(0) compute", "cpu(0) copy-in"]
+
+
+def test_bad_flags_get_a_clear_message_and_a_nonzero_exit():
+    done = subprocess.run([sys.executable, "-m", "ndflow.demo", "--frobnicate"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "unknown option '--frobnicate'" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "ndflow.demo", "--runs", "zero"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--runs" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "ndflow.demo", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "--quick" in done.stdout and "--out DIR" in done.stdout
