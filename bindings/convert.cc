@@ -1,6 +1,8 @@
 // Conversions between Python objects and ndflow's C++ types (see convert.h).
 #include "convert.h"
 
+#include "gil.h"
+
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
 
@@ -126,12 +128,63 @@ Device to_device(nb::handle ctx, nb::handle device) {
   return to_device(ctx.is_none() ? device : ctx);
 }
 
-std::optional<Array> try_array_like(nb::handle obj, Device device) {
+namespace {
+
+// A Python int as int64; OverflowError beyond.
+std::int64_t python_int(nb::handle obj) {
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
+  if (overflow != 0) {
+    PyErr_Format(PyExc_OverflowError, "ndflow: Python int %R is out of bounds for int64",
+                 obj.ptr());
+    throw nb::python_error();
+  }
+  if (v == -1 && PyErr_Occurred()) throw nb::python_error();
+  return v;
+}
+
+}  // namespace
+
+bool is_python_scalar(nb::handle obj) {
+  PyObject* o = obj.ptr();
+  if (PyBool_Check(o) || PyFloat_CheckExact(o)) return true;
+  if (!PyLong_Check(o)) return false;
+  int overflow = 0;
+  PyLong_AsLongLongAndOverflow(o, &overflow);
+  return overflow == 0;
+}
+
+Device device_beside(std::initializer_list<nb::handle> objs) {
+  for (nb::handle obj : objs)
+    if (nb::isinstance<Array>(obj)) return nb::cast<const Array&>(obj).device();
+  return Device::cpu();
+}
+
+Array reduce(ReduceFn fn, const Array& a, nb::handle axis, bool keepdims) {
+  if (PyTuple_Check(axis.ptr()) && PyTuple_GET_SIZE(axis.ptr()) == 0) {
+    // Reduce a new trailing size-1 axis: the same values, shape and dtype rules.
+    std::vector<std::int64_t> dims(a.shape().begin(), a.shape().end());
+    dims.push_back(1);
+    return fn(a.reshape(Shape(dims)), {-1}, false);
+  }
+  return fn(a, to_axes(axis), keepdims);
+}
+
+std::optional<int> to_single_axis(nb::handle axis, const char* op) {
+  if (axis.is_none()) return std::nullopt;
+  if (!PyIndex_Check(axis.ptr()) || PyBool_Check(axis.ptr()))
+    raise_type_error(std::string(op) + ": axis must be an int or None, got " +
+                     python_type_name(axis));
+  return nb::cast<int>(axis);
+}
+
+std::optional<Array> try_array_like(nb::handle obj, Device device, std::optional<DType> dtype) {
   if (nb::isinstance<Array>(obj)) return nb::cast<Array>(obj);
   PyObject* o = obj.ptr();
-  if (PyBool_Check(o)) return full({}, o == Py_True, kBool, device);
-  if (PyLong_Check(o)) return full({}, nb::cast<std::int64_t>(obj), kInt64, device);
-  if (PyFloat_Check(o)) return full({}, PyFloat_AS_DOUBLE(o), kFloat32, device);
+  if (PyBool_Check(o)) return full({}, o == Py_True, dtype.value_or(kBool), device);
+  if (PyLong_Check(o)) return full({}, python_int(obj), dtype.value_or(kInt64), device);
+  if (PyFloat_CheckExact(o))
+    return full({}, PyFloat_AS_DOUBLE(o), dtype.value_or(kFloat32), device);
   if (obj.is_none() || nb::isinstance<nb::str>(obj) || nb::isinstance<nb::bytes>(obj))
     return std::nullopt;
 
@@ -140,30 +193,34 @@ std::optional<Array> try_array_like(nb::handle obj, Device device) {
       nb::isinstance(obj, np.attr("ndarray")) || nb::isinstance(obj, np.attr("generic"));
   nb::object host;
   try {
-    host = np.attr("ascontiguousarray")(obj);
+    host = np.attr("asarray")(obj);  // 0-d arrays and scalars stay 0-d
   } catch (const nb::python_error&) {
     return std::nullopt;  // numpy cannot make an array of it either
   }
   const std::string kind = nb::cast<std::string>(host.attr("dtype").attr("kind"));
   if (kind == "O" || kind == "U" || kind == "S" || kind == "V") return std::nullopt;
-  // Lists of Python floats become float32, the default of MXNet and PyTorch; NumPy data and
-  // objects with a dtype of their own keep it.
-  if (!from_numpy && kind == "f" && !nb::hasattr(obj, "dtype"))
+  if (dtype) {
+    host = host.attr("astype")(dtype_name(*dtype));
+  } else if (!from_numpy && kind == "f" && !nb::hasattr(obj, "dtype")) {
+    // Lists of Python floats become float32, the default of MXNet and PyTorch; NumPy data
+    // and objects with a dtype of their own keep it.
     host = host.attr("astype")("float32");
-  const DType dtype = to_dtype(host.attr("dtype"), kFloat32);
+  }
+  if (!nb::cast<bool>(host.attr("flags").attr("c_contiguous"))) host = host.attr("copy")("C");
+  const DType host_dtype = to_dtype(host.attr("dtype"), kFloat32);
   nb::ndarray<nb::ro, nb::c_contig, nb::device::cpu> view;
   if (!nb::try_cast(host, view, /*convert=*/false))  // contiguous already: nothing to convert
     raise_type_error("cannot read the data of " + python_type_name(obj));
   std::vector<std::int64_t> dims(view.ndim());
   for (std::size_t i = 0; i < view.ndim(); ++i) dims[i] = static_cast<std::int64_t>(view.shape(i));
-  return visit_dtype(dtype, [&](auto tag) {
+  return visit_dtype(host_dtype, [&](auto tag) {
     using T = decltype(tag);
     return from_data<T>(static_cast<const T*>(view.data()), Shape(dims), device);
   });
 }
 
-Array to_array_like(nb::handle obj, Device device) {
-  std::optional<Array> a = try_array_like(obj, device);
+Array to_array_like(nb::handle obj, Device device, std::optional<DType> dtype) {
+  std::optional<Array> a = try_array_like(obj, device, dtype);
   if (!a)
     raise_type_error("expected an array-like (ndarray, NumPy array, list or number), got " +
                      python_type_name(obj));
@@ -173,10 +230,7 @@ Array to_array_like(nb::handle obj, Device device) {
 nb::object to_numpy(const Array& a) {
   const std::size_t bytes = static_cast<std::size_t>(a.size()) * dtype_size(a.dtype());
   std::unique_ptr<char[]> buffer(new char[bytes > 0 ? bytes : 1]);
-  {
-    nb::gil_scoped_release unlocked;  // the wait and the copy need no Python
-    a.copy_to_host(buffer.get());
-  }
+  without_gil([&] { a.copy_to_host(buffer.get()); });  // the wait and the copy need no Python
   const Shape& shape = a.shape();
   std::vector<std::size_t> dims(shape.begin(), shape.end());
   char* data = buffer.release();
@@ -190,7 +244,10 @@ std::vector<IndexItem> to_index(nb::handle key) {
   std::vector<IndexItem> items;
   const auto add = [&items](nb::handle k) {
     PyObject* o = k.ptr();
-    if (PyIndex_Check(o) && !PyBool_Check(o)) {
+    // Integers, NumPy integer scalars and 0-d arrays; not arrays of indices (advanced
+    // indexing), though NumPy arrays have __index__ too.
+    const bool array_of_indices = nb::hasattr(k, "ndim") && nb::cast<int>(k.attr("ndim")) > 0;
+    if (PyIndex_Check(o) && !PyBool_Check(o) && !array_of_indices) {
       const Py_ssize_t i = PyNumber_AsSsize_t(o, PyExc_IndexError);
       if (i == -1 && PyErr_Occurred()) throw nb::python_error();
       items.push_back(IndexItem::integer(i));

@@ -32,12 +32,28 @@ Device to_device(nb::handle obj);
 Device to_device(nb::handle ctx, nb::handle device);
 
 // An ndflow array from an array-like: an ndflow array (returned as is), a Python scalar, a
-// NumPy array or scalar, a (nested) list, or anything numpy.asarray takes. Data is copied.
-// Python floats default to float32 (as in MXNet and PyTorch); NumPy data keeps its dtype.
-// nullopt when `obj` is not array-like (for NotImplemented in operators).
-std::optional<Array> try_array_like(nb::handle obj, Device device = Device::cpu());
+// NumPy array or scalar, a (nested) list, or anything numpy.asarray takes. Data is copied,
+// converted to `dtype` when one is given. Otherwise Python floats become float32 (as in
+// MXNet and PyTorch), Python ints int64, and NumPy data keeps its dtype. nullopt when `obj`
+// is not array-like (for NotImplemented in operators); OverflowError for an int too large.
+std::optional<Array> try_array_like(nb::handle obj, Device device = Device::cpu(),
+                                    std::optional<DType> dtype = std::nullopt);
 // The same, raising TypeError when `obj` is not array-like.
-Array to_array_like(nb::handle obj, Device device = Device::cpu());
+Array to_array_like(nb::handle obj, Device device = Device::cpu(),
+                    std::optional<DType> dtype = std::nullopt);
+
+// A Python bool, int (within int64) or float: NumPy treats these as weakly typed scalars.
+bool is_python_scalar(nb::handle obj);
+// The device of the first ndflow array among `objs`, else cpu(0): where array-likes beside
+// it are copied to.
+Device device_beside(std::initializer_list<nb::handle> objs);
+
+// A reduction's axes: None (every axis), an int or a sequence. axis=() reduces nothing,
+// as in NumPy, which the C++ API (where {} means every axis) spells as a size-1 axis.
+using ReduceFn = Array (*)(const Array&, const std::vector<int>&, bool);
+Array reduce(ReduceFn fn, const Array& a, nb::handle axis, bool keepdims);
+// argmax/argmin's axis: None or an int (TypeError otherwise).
+std::optional<int> to_single_axis(nb::handle axis, const char* op);
 
 // A NumPy array holding a copy of `a` (waits for it, with the GIL released).
 nb::object to_numpy(const Array& a);
@@ -71,7 +87,7 @@ struct type_caster<ndflow::Scalar> {
       value = ndflow::Scalar(static_cast<std::int64_t>(v));
       return true;
     }
-    if (PyFloat_Check(o)) {
+    if (PyFloat_CheckExact(o)) {  // not numpy.float64: a typed scalar, taken as an array
       value = ndflow::Scalar(PyFloat_AS_DOUBLE(o));
       return true;
     }

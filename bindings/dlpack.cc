@@ -5,7 +5,8 @@
 // An imported array keeps its producer alive. The last use of that memory may end on an
 // engine worker, which must not take the GIL (a Python thread holding it may be waiting for
 // that very worker), so the release only parks the producer's handle; a Python thread
-// drops parked handles soon after, through Py_AddPendingCall, or at the next import.
+// drops parked handles soon after, through Py_AddPendingCall, or at the next import. Once
+// Python is exiting, handles still parked or released later are leaked on purpose.
 #include <nanobind/ndarray.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "convert.h"
+#include "gil.h"
 #include "module.h"
 #include "ndflow/array.h"
 
@@ -26,6 +28,9 @@ struct Graveyard {
   std::mutex mutex;
   std::vector<Imported*> parked;
   std::atomic<bool> drain_scheduled{false};
+  // False once Python is exiting: from then on parked handles are left alone (leaked),
+  // since the interpreter that could drop them is going away.
+  std::atomic<bool> python_alive{true};
 };
 Graveyard& graveyard() {
   static auto* g = new Graveyard();  // leaked: used by workers until the process ends
@@ -52,7 +57,8 @@ void park(Imported* handle) {
     std::lock_guard<std::mutex> lock(g.mutex);
     g.parked.push_back(handle);
   }
-  if (!g.drain_scheduled.exchange(true)) Py_AddPendingCall(&drain_parked, nullptr);
+  if (g.python_alive.load() && !g.drain_scheduled.exchange(true))
+    Py_AddPendingCall(&drain_parked, nullptr);
 }
 
 std::optional<DType> dtype_from_dlpack(nb::dlpack::dtype t) {
@@ -69,10 +75,7 @@ nb::object export_dlpack(nb::handle self, nb::kwargs kwargs) {
   const Array& a = nb::cast<const Array&>(self);
   if (!a.device().is_cpu())
     throw nb::buffer_error("ndflow: __dlpack__ of GPU arrays is not supported yet");
-  {
-    nb::gil_scoped_release unlocked;
-    a.wait_to_read();
-  }
+  without_gil([&a] { a.wait_to_read(); });
   std::vector<std::size_t> dims(a.shape().begin(), a.shape().end());
   std::vector<std::int64_t> strides(a.strides().begin(), a.strides().end());
   const auto dtype = visit_dtype(a.dtype(), [](auto tag) { return nb::dtype<decltype(tag)>(); });
@@ -120,7 +123,10 @@ void bind_dlpack(nb::module_& m) {
       nb::scope(cls), nb::name("__dlpack_device__"), nb::is_method());
   m.def("from_dlpack", &import_dlpack, nb::arg("x"),
         "An ndarray over x's memory (zero-copy for CPU memory ndflow can address).");
-  m.def("_drain_parked", [] { drain_parked(); });
+  m.def("_python_exiting", [] {
+    graveyard().python_alive.store(false);
+    drain_parked();
+  });
 }
 
 }  // namespace ndflow::python

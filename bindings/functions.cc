@@ -34,25 +34,41 @@ void def_binary(nb::module_& m, const char* name) {
   m.def(name, [](const Array& a, const Array& b) { return fn(a, b); });
   m.def(name, [](const Array& a, Scalar b) { return fn_right(a, b); });
   m.def(name, [](Scalar a, const Array& b) { return fn_left(a, b); });
-  m.def(name, [](nb::handle a, nb::handle b) { return fn(to_array_like(a), to_array_like(b)); });
+  m.def(name, [](nb::handle a, nb::handle b) {
+    // Array-likes go to the device of the ndarray beside them; a Python scalar stays a
+    // scalar, weakly typed (NEP 50), as it would next to an ndarray.
+    const Device d = device_beside({a, b});
+    if (is_python_scalar(b) && !is_python_scalar(a))
+      return fn_right(to_array_like(a, d), nb::cast<Scalar>(b));
+    if (is_python_scalar(a) && !is_python_scalar(b))
+      return fn_left(nb::cast<Scalar>(a), to_array_like(b, d));
+    return fn(to_array_like(a, d), to_array_like(b, d));
+  });
 }
 
 template <UnaryFn fn>
 void def_unary(nb::module_& m, const char* name) {
   m.def(name, [](const Array& a) { return fn(a); });
-  m.def(name, [](nb::handle a) { return fn(to_array_like(a)); });
+  m.def(
+      name, [](nb::handle a) { return fn(to_array_like(a)); }, nb::arg("x").none());
 }
 
 // where(c, x, 0): a Python scalar takes its dtype from the array beside it (NEP 50).
-Array where_operand(nb::handle value, const Array* like) {
-  if (like && (PyFloat_Check(value.ptr()) || PyLong_Check(value.ptr())))
+Array where_operand(nb::handle value, const Array* like, Device device) {
+  if (like && is_python_scalar(value) && !PyBool_Check(value.ptr()))
     return scalar_like(nb::cast<Scalar>(value), *like);
-  return to_array_like(value);
+  return to_array_like(value, device);
 }
 
 std::vector<Array> to_array_list(nb::handle seq) {
+  Device device = Device::cpu();  // of the first ndarray in the list
+  for (nb::handle item : seq)
+    if (nb::isinstance<Array>(item)) {
+      device = nb::cast<const Array&>(item).device();
+      break;
+    }
   std::vector<Array> out;
-  for (nb::handle item : seq) out.push_back(to_array_like(item));
+  for (nb::handle item : seq) out.push_back(to_array_like(item, device));
   return out;
 }
 
@@ -66,23 +82,25 @@ void bind_functions(nb::module_& m) {
       "array",
       [](nb::handle obj, nb::handle dtype, nb::handle ctx, nb::handle device) {
         const Device d = to_device(ctx, device);
-        Array a = to_array_like(obj, d);
+        const std::optional<DType> wanted =
+            dtype.is_none() ? std::nullopt : std::optional(to_dtype(dtype, kFloat32));
+        Array a = to_array_like(obj, d, wanted);  // a fresh copy, unless obj is an ndarray
         if (nb::isinstance<Array>(obj)) a = a.device() == d ? a.copy() : a.copy_to(d);
-        const DType target = to_dtype(dtype, a.dtype());
-        return target == a.dtype() ? a : a.astype(target);
+        return wanted && *wanted != a.dtype() ? a.astype(*wanted) : a;
       },
       nb::arg("object"), nb::arg("dtype") = nb::none(), nb::arg("ctx") = nb::none(),
       nb::arg("device") = nb::none());
   m.def(
       "asarray",
       [](nb::handle obj, nb::handle dtype, nb::handle ctx, nb::handle device) {
-        Array a = to_array_like(obj, to_device(ctx, device));
+        const std::optional<DType> wanted =
+            dtype.is_none() ? std::nullopt : std::optional(to_dtype(dtype, kFloat32));
+        Array a = to_array_like(obj, to_device(ctx, device), wanted);
         if (!ctx.is_none() || !device.is_none()) {
           const Device d = to_device(ctx, device);
           if (a.device() != d) a = a.copy_to(d);
         }
-        const DType target = to_dtype(dtype, a.dtype());
-        return target == a.dtype() ? a : a.astype(target);
+        return wanted && *wanted != a.dtype() ? a.astype(*wanted) : a;
       },
       nb::arg("object"), nb::arg("dtype") = nb::none(), nb::arg("ctx") = nb::none(),
       nb::arg("device") = nb::none());
@@ -208,16 +226,22 @@ void bind_functions(nb::module_& m) {
             nb::isinstance<Array>(x) ? std::optional(nb::cast<Array>(x)) : std::nullopt;
         std::optional<Array> ay =
             nb::isinstance<Array>(y) ? std::optional(nb::cast<Array>(y)) : std::nullopt;
-        const Array a = ax ? *ax : where_operand(x, ay ? &*ay : nullptr);
-        const Array b = ay ? *ay : where_operand(y, &a);
-        return where(to_array_like(condition), a, b);
+        const Device d = device_beside({condition, x, y});
+        const Array a = ax ? *ax : where_operand(x, ay ? &*ay : nullptr, d);
+        const Array b = ay ? *ay : where_operand(y, &a, d);
+        return where(to_array_like(condition, d), a, b);
       },
       nb::arg("condition"), nb::arg("x"), nb::arg("y"));
 
   // --- Linear algebra, joins, views ---
-  m.def("matmul",
-        [](nb::handle a, nb::handle b) { return matmul(to_array_like(a), to_array_like(b)); });
-  m.def("dot", [](nb::handle a, nb::handle b) { return dot(to_array_like(a), to_array_like(b)); });
+  m.def("matmul", [](nb::handle a, nb::handle b) {
+    const Device d = device_beside({a, b});
+    return matmul(to_array_like(a, d), to_array_like(b, d));
+  });
+  m.def("dot", [](nb::handle a, nb::handle b) {
+    const Device d = device_beside({a, b});
+    return dot(to_array_like(a, d), to_array_like(b, d));
+  });
   m.def(
       "concatenate", [](nb::handle seq, int axis) { return concatenate(to_array_list(seq), axis); },
       nb::arg("seq"), nb::arg("axis") = 0);
@@ -239,15 +263,14 @@ void bind_functions(nb::module_& m) {
       "copy", [](nb::handle a) { return to_array_like(a).copy(); }, nb::arg("a"));
 
   // --- Reductions ---
-  using Reduce = Array (*)(const Array&, const std::vector<int>&, bool);
-  for (const auto& [name, fn] : {std::pair<const char*, Reduce>{"sum", &sum},
+  for (const auto& [name, fn] : {std::pair<const char*, ReduceFn>{"sum", &sum},
                                  {"mean", &mean},
                                  {"max", &max},
                                  {"min", &min}}) {
     m.def(
         name,
         [fn = fn](nb::handle a, nb::handle axis, bool keepdims) {
-          return fn(to_array_like(a), to_axes(axis), keepdims);
+          return reduce(fn, to_array_like(a), axis, keepdims);
         },
         nb::arg("a"), nb::arg("axis") = nb::none(), nb::arg("keepdims") = false);
   }
@@ -256,8 +279,8 @@ void bind_functions(nb::module_& m) {
        {std::pair<const char*, ArgReduce>{"argmax", &argmax}, {"argmin", &argmin}}) {
     m.def(
         name,
-        [fn = fn](nb::handle a, std::optional<int> axis, bool keepdims) {
-          return fn(to_array_like(a), axis, keepdims);
+        [fn = fn, name = name](nb::handle a, nb::handle axis, bool keepdims) {
+          return fn(to_array_like(a), to_single_axis(axis, name), keepdims);
         },
         nb::arg("a"), nb::arg("axis") = nb::none(), nb::arg("keepdims") = false);
   }

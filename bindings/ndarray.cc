@@ -6,6 +6,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "convert.h"
+#include "gil.h"
 #include "module.h"
 #include "ndflow/array.h"
 
@@ -81,28 +82,9 @@ nb::tuple shape_tuple(const Shape& shape) {
 // The one element of a size-1 array as a Python number (blocks, GIL released).
 nb::object item(const Array& a) {
   const DType dtype = a.dtype();
-  if (dtype == kBool) {
-    bool v;
-    {
-      nb::gil_scoped_release unlocked;
-      v = a.item<bool>();
-    }
-    return nb::bool_(v);
-  }
-  if (is_floating(dtype)) {
-    double v;
-    {
-      nb::gil_scoped_release unlocked;
-      v = a.item<double>();
-    }
-    return nb::float_(v);
-  }
-  std::int64_t v;
-  {
-    nb::gil_scoped_release unlocked;
-    v = a.item<std::int64_t>();
-  }
-  return nb::int_(v);
+  if (dtype == kBool) return nb::bool_(without_gil([&a] { return a.item<bool>(); }));
+  if (is_floating(dtype)) return nb::float_(without_gil([&a] { return a.item<double>(); }));
+  return nb::int_(without_gil([&a] { return a.item<std::int64_t>(); }));
 }
 
 Array reshape_args(const Array& a, nb::args args) {
@@ -115,11 +97,6 @@ Array transpose_args(const Array& a, nb::args args) {
   std::vector<int> axes =
       args.size() == 1 && !PyIndex_Check(args[0].ptr()) ? to_axes(args[0]) : to_axes(args);
   return a.transpose(axes);
-}
-
-std::optional<int> optional_axis(nb::handle axis) {
-  if (axis.is_none()) return std::nullopt;
-  return nb::cast<int>(axis);
 }
 
 }  // namespace
@@ -149,12 +126,17 @@ void bind_ndarray(nb::module_& m) {
            [](nb::handle) -> Py_hash_t { throw nb::type_error("unhashable type: 'ndarray'"); });
 
   // --- Blockers (release the GIL while they wait) ---
-  cls.def("wait_to_read", &Array::wait_to_read, nb::call_guard<nb::gil_scoped_release>(),
-          "Blocks until every write pushed on this array is done; raises its failure.")
+  cls.def(
+         "wait_to_read", [](const Array& a) { without_gil([&a] { a.wait_to_read(); }); },
+         "Blocks until every write pushed on this array is done; raises its failure.")
       .def("asnumpy", &to_numpy, "A NumPy copy (blocks).")
       .def(
           "__array__",
-          [](const Array& a, nb::handle dtype, nb::handle) {
+          [](const Array& a, nb::handle dtype, nb::handle copy) {
+            if (copy.ptr() == Py_False)  // NumPy 2's protocol: say so rather than copy
+              throw nb::value_error(
+                  "ndflow: an ndarray cannot be viewed by NumPy without a copy here; "
+                  "use numpy.from_dlpack(x) to share its memory");
             nb::object out = to_numpy(a);
             return dtype.is_none() ? out : out.attr("astype")(dtype);
           },
@@ -172,7 +154,7 @@ void bind_ndarray(nb::module_& m) {
            })
       .def("__float__", [](const Array& a) { return nb::cast<double>(nb::float_(item(a))); })
       .def("__int__", [](const Array& a) { return nb::int_(item(a)); })
-      .def("__repr__", &Array::to_string, nb::call_guard<nb::gil_scoped_release>())
+      .def("__repr__", [](const Array& a) { return without_gil([&a] { return a.to_string(); }); })
       .def("__str__", [](const Array& a) {
         return nb::str("{} @{}").format(nb::str(to_numpy(a)), a.device().to_string());
       });
@@ -183,7 +165,9 @@ void bind_ndarray(nb::module_& m) {
       .def(
           "__getitem__", [](const Array& a, std::int64_t i) { return a[i]; },
           nb::arg("key").noconvert())
-      .def("__getitem__", [](const Array& a, nb::handle key) { return a.index(to_index(key)); })
+      .def(
+          "__getitem__", [](const Array& a, nb::handle key) { return a.index(to_index(key)); },
+          nb::arg("key").none())
       .def("__iter__",
            [](const Array& a) {
              if (a.ndim() == 0) throw nb::type_error("iteration over a 0-d array");
@@ -215,10 +199,7 @@ void bind_ndarray(nb::module_& m) {
             const Device d = to_device(device);
             if (d == a.device()) return nb::borrow(self);
             Array out = a.copy_to(d);
-            if (!non_blocking) {
-              nb::gil_scoped_release unlocked;
-              out.wait_to_read();
-            }
+            if (!non_blocking) without_gil([&out] { out.wait_to_read(); });
             return nb::cast(out);
           },
           nb::arg("device"), nb::arg("non_blocking") = false);
@@ -228,37 +209,37 @@ void bind_ndarray(nb::module_& m) {
       .def(
           "sum",
           [](const Array& a, nb::handle axis, bool keepdims) {
-            return sum(a, to_axes(axis), keepdims);
+            return reduce(&sum, a, axis, keepdims);
           },
           nb::arg("axis") = nb::none(), nb::arg("keepdims") = false)
       .def(
           "mean",
           [](const Array& a, nb::handle axis, bool keepdims) {
-            return mean(a, to_axes(axis), keepdims);
+            return reduce(&mean, a, axis, keepdims);
           },
           nb::arg("axis") = nb::none(), nb::arg("keepdims") = false)
       .def(
           "max",
           [](const Array& a, nb::handle axis, bool keepdims) {
-            return max(a, to_axes(axis), keepdims);
+            return reduce(&max, a, axis, keepdims);
           },
           nb::arg("axis") = nb::none(), nb::arg("keepdims") = false)
       .def(
           "min",
           [](const Array& a, nb::handle axis, bool keepdims) {
-            return min(a, to_axes(axis), keepdims);
+            return reduce(&min, a, axis, keepdims);
           },
           nb::arg("axis") = nb::none(), nb::arg("keepdims") = false)
       .def(
           "argmax",
           [](const Array& a, nb::handle axis, bool keepdims) {
-            return argmax(a, optional_axis(axis), keepdims);
+            return argmax(a, to_single_axis(axis, "argmax"), keepdims);
           },
           nb::arg("axis") = nb::none(), nb::arg("keepdims") = false)
       .def(
           "argmin",
           [](const Array& a, nb::handle axis, bool keepdims) {
-            return argmin(a, optional_axis(axis), keepdims);
+            return argmin(a, to_single_axis(axis, "argmin"), keepdims);
           },
           nb::arg("axis") = nb::none(), nb::arg("keepdims") = false);
 

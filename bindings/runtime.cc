@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "convert.h"
+#include "gil.h"
 #include "module.h"
 #include "ndflow/array.h"
 #include "ndflow/engine.h"
@@ -28,17 +29,16 @@ void bind_runtime(nb::module_& m) {
   m.def("num_gpus", &num_gpus);
 
   m.def(
-      "waitall", [] { wait_all(); }, nb::call_guard<nb::gil_scoped_release>(),
+      "waitall", [] { without_gil([] { wait_all(); }); },
       "Waits until every operation pushed so far is done; raises the first failure.");
 
   m.def(
       "demo_main",
       [](const std::vector<std::string>& args) {
         std::fflush(stdout);  // Python's and C++'s output share the terminal
-        return demo::demo_main(args);
+        return without_gil([&args] { return demo::demo_main(args); });
       },
-      nb::arg("args"), nb::call_guard<nb::gil_scoped_release>(),
-      "Runs ndflow-demo with command-line arguments; returns its exit status.");
+      nb::arg("args"), "Runs ndflow-demo with command-line arguments; returns its exit status.");
 
   m.def("profiler_start", [] { default_engine().profiler_start(); });
   m.def("profiler_stop", [] { default_engine().profiler_stop(); });

@@ -17,14 +17,7 @@ __version__ = "0.1.0"
 __all__ = ["np", "npx", "d2l", "profiler"]
 
 
-def _finish_at_exit():
-    # Let work in flight finish while Python is still whole, so that arrays imported by
-    # from_dlpack hand their memory back to its producers before the interpreter goes.
-    try:
-        _ndflow.waitall()
-    except Exception:  # an unobserved failure: the program is exiting anyway
-        pass
-    _ndflow._drain_parked()
-
-
-_atexit.register(_finish_at_exit)
+# Memory imported by from_dlpack is handed back to its producer on a Python thread; once
+# the interpreter exits, what is still in use is left to the process's end instead. (No
+# waitall here: a daemon thread still pushing would keep it waiting forever.)
+_atexit.register(_ndflow._python_exiting)

@@ -1,0 +1,549 @@
+"""Asynchrony, blockers, the GIL, Python threads, the profiler and the d2l helpers.
+
+Timing checks compare two durations measured in the same run with generous factors, and
+grow the workload until it is long enough to measure, so a slow or busy machine does not
+make them flaky.
+"""
+
+import gc
+import json
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as onp
+import pytest
+
+from ndflow import _ndflow, d2l, np, npx, profiler
+
+THREADED = _ndflow.engine_kind() == "threaded"
+needs_threaded = pytest.mark.skipif(not THREADED, reason="NDFLOW_ENGINE=naive runs ops at once")
+
+N = 256  # matrix size of the workloads: a few ms per matmul on one core
+
+
+def _matrix(seed=0, n=N):
+    """A well-conditioned float32 matrix whose powers stay bounded: I/2 + small noise."""
+    rng = onp.random.default_rng(seed)
+    return (0.5 * onp.eye(n) + rng.uniform(-0.5, 0.5, (n, n)) / n).astype("float32")
+
+
+def _push_chain(x, a, steps):
+    """steps matmuls, each depending on the one before; returns the last result."""
+    for _ in range(steps):
+        x = (x @ a) * 2.0
+    return x
+
+
+def _numpy_chain(x, a, steps):
+    for _ in range(steps):
+        x = (x @ a) * 2.0
+    return x
+
+
+def _timed_chain(a_np, min_wait=0.05, max_steps=640):
+    """Pushes a chain of matmuls long enough that waiting for it takes at least `min_wait`
+    seconds (doubling the length until it does); returns (push_s, wait_s, result, steps)."""
+    a = np.array(a_np)
+    a.wait_to_read()
+    steps = 10
+    while True:
+        t0 = time.perf_counter()
+        out = _push_chain(a, a, steps)
+        t1 = time.perf_counter()
+        out.wait_to_read()
+        t2 = time.perf_counter()
+        if t2 - t1 >= min_wait or steps >= max_steps:
+            return t1 - t0, t2 - t1, out, steps
+        steps *= 2
+
+
+# ---------------------------------------------------------------------------------------
+# Operations return before their work is done
+# ---------------------------------------------------------------------------------------
+
+
+@needs_threaded
+def test_ops_return_before_the_work_is_done():
+    a_np = _matrix()
+    push, wait, out, steps = _timed_chain(a_np)
+    # Pushing is bookkeeping; the work happens while we wait. Generous: 3x.
+    assert push * 3 < wait, f"push {push:.4f}s, wait {wait:.4f}s for {steps} matmuls"
+    expected = _numpy_chain(a_np, a_np, steps)
+    onp.testing.assert_allclose(out.asnumpy(), expected, rtol=2e-3, atol=1e-4)
+
+
+@needs_threaded
+def test_engine_has_work_in_flight_right_after_a_push():
+    a = np.array(_matrix())
+    a.wait_to_read()
+    before = _ndflow.engine_stats()["ops_pushed"]
+    out = _push_chain(a, a, 40)
+    stats = _ndflow.engine_stats()
+    assert stats["ops_pushed"] - before >= 80
+    assert stats["ops_inflight"] > 0  # not all done yet: 40 matmuls take far longer than pushing
+    npx.waitall()
+    assert _ndflow.engine_stats()["ops_inflight"] == 0
+    assert out.shape == (N, N)
+
+
+@pytest.mark.parametrize(
+    "blocker",
+    ["wait_to_read", "asnumpy", "item", "print", "str", "repr", "tolist", "float", "waitall",
+     "__array__", "dlpack"],
+)
+def test_blockers_wait_and_give_right_values(blocker, capsys):
+    a_np = _matrix(1)
+    a = np.array(a_np)
+    steps = 30
+    out = _push_chain(a, a, steps)  # returns at once; the value is not there yet
+    expected = _numpy_chain(a_np, a_np, steps)
+    total = out.sum()
+    expected_total = expected.sum()
+    tol = dict(rtol=2e-3, atol=1e-3)
+    if blocker == "wait_to_read":
+        assert out.wait_to_read() is None
+        got = out.asnumpy()
+    elif blocker == "asnumpy":
+        got = out.asnumpy()
+    elif blocker == "item":
+        onp.testing.assert_allclose(total.item(), expected_total, **tol)
+        return
+    elif blocker == "float":
+        onp.testing.assert_allclose(float(total), expected_total, **tol)
+        return
+    elif blocker in ("print", "str", "repr"):
+        corner = out[0, 0]
+        text = {"print": lambda: print(corner) or capsys.readouterr().out,
+                "str": lambda: str(corner), "repr": lambda: repr(corner)}[blocker]()
+        assert "cpu(0)" in text
+        value = float(re.search(r"-?\d+\.\d*(e[-+]\d+)?", text).group(0))
+        onp.testing.assert_allclose(value, expected[0, 0], rtol=1e-3, atol=1e-4)
+        return
+    elif blocker == "tolist":
+        got = onp.array(out.tolist())
+    elif blocker == "waitall":
+        npx.waitall()
+        got = out.asnumpy()
+    elif blocker == "__array__":
+        got = onp.asarray(out)
+    else:
+        got = onp.from_dlpack(out).copy()
+    onp.testing.assert_allclose(got, expected, **tol)
+
+
+def test_in_place_ops_are_ordered_with_reads():
+    x = np.zeros((64, 64))
+    snapshots = []
+    for i in range(50):
+        x += 1
+        snapshots.append(x.copy())  # reads x after the i-th write, before the next
+        x *= 1  # another write in between
+    for i, s in enumerate(snapshots):
+        assert s.asnumpy()[0, 0] == i + 1
+    assert x.asnumpy().min() == 50
+
+
+def test_views_are_ordered_with_writes_to_their_base():
+    base = np.zeros((4, 100))
+    rows = [base[i] for i in range(4)]
+    sums = []
+    for step in range(20):
+        base += 1
+        sums.append([r.sum() for r in rows])
+    for step, row_sums in enumerate(sums):
+        assert [s.item() for s in row_sums] == [100.0 * (step + 1)] * 4
+
+
+def test_dlpack_import_keeps_source_alive_while_ops_are_pending():
+    a_np = _matrix(2)
+    src = a_np.copy()
+    x = np.from_dlpack(src)
+    out = _push_chain(x, x, 20)
+    del src, x
+    gc.collect()
+    onp.testing.assert_allclose(out.asnumpy(), _numpy_chain(a_np, a_np, 20), rtol=2e-3, atol=1e-4)
+
+
+def test_dlpack_export_outlives_the_ndarray():
+    x = np.arange(1000, dtype="int64") * 3
+    n = onp.from_dlpack(x)
+    del x
+    gc.collect()
+    _ = [np.ones(1000) for _ in range(10)]  # reuse memory, if it had been freed
+    npx.waitall()
+    onp.testing.assert_array_equal(n, onp.arange(1000) * 3)
+
+
+def test_many_small_ops_and_releases():
+    acc = np.zeros(10)
+    for i in range(2000):
+        acc = acc + np.full((10,), i, dtype="float32")
+    onp.testing.assert_allclose(acc.asnumpy(), onp.full(10, sum(range(2000)), dtype="float32"))
+
+
+# ---------------------------------------------------------------------------------------
+# Interpreter exit
+# ---------------------------------------------------------------------------------------
+
+
+def _run_script(code, timeout):
+    """Runs `code` in a fresh interpreter; returns (returncode or "timeout", output)."""
+    try:
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout", ""
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_exit_with_work_in_flight_and_imported_memory():
+    code = """
+        import numpy as onp
+        from ndflow import np
+        a = np.random.uniform(size=(200, 200))
+        out = a
+        for _ in range(30):
+            out = out @ a * 0.01
+        src = onp.ones(1000, dtype="float32")
+        x = np.from_dlpack(src)
+        y = x * 2
+        for _ in range(20):
+            y = y + x
+        del src, x
+        print("bye")
+    """
+    rc, out = _run_script(code, timeout=60)
+    assert rc == 0, out
+    assert out.strip() == "bye"
+
+
+def test_exit_after_non_daemon_threads_finish():
+    code = """
+        import threading
+        from ndflow import np
+        def work():
+            z = np.ones((100, 100))
+            for _ in range(20):
+                z = z @ z * 0.01
+        ts = [threading.Thread(target=work) for _ in range(3)]
+        for t in ts: t.start()
+        print("bye")
+    """
+    rc, out = _run_script(code, timeout=60)
+    assert rc == 0, out
+
+
+def test_exit_while_a_daemon_thread_waits():
+    code = """
+        import threading, time
+        from ndflow import np
+        def bg():
+            z = np.ones((200, 200))
+            while True:
+                z = (z @ z) * 0.005
+                z.wait_to_read()
+        threading.Thread(target=bg, daemon=True).start()
+        time.sleep(0.1)
+        print("bye")
+    """
+    rc, out = _run_script(code, timeout=5)
+    assert rc == 0, out
+
+
+@needs_threaded
+def test_exit_while_a_daemon_thread_pushes():
+    code = """
+        import threading, time
+        from ndflow import np
+        def bg():
+            z = np.ones((200, 200))
+            while True:
+                z = (z @ z) * 0.005
+        threading.Thread(target=bg, daemon=True).start()
+        time.sleep(0.1)
+        print("bye")
+    """
+    rc, out = _run_script(code, timeout=5)
+    assert rc == 0, out
+
+
+# ---------------------------------------------------------------------------------------
+# The GIL
+# ---------------------------------------------------------------------------------------
+
+
+def _counting_thread():
+    state = {"count": 0, "stop": False}
+
+    def spin():
+        while not state["stop"]:
+            state["count"] += 1
+
+    t = threading.Thread(target=spin, daemon=True)
+    t.start()
+    return state, t
+
+
+@needs_threaded
+@pytest.mark.parametrize("blocker", ["waitall", "wait_to_read", "asnumpy", "item"])
+def test_blockers_release_the_gil(blocker):
+    a_np = _matrix(3)
+    a = np.array(a_np)
+    a.wait_to_read()
+    state, t = _counting_thread()
+    try:
+        time.sleep(0.01)
+        steps = 40
+        for _ in range(5):
+            out = _push_chain(a, a, steps)
+            before = state["count"]
+            t0 = time.perf_counter()
+            if blocker == "waitall":
+                npx.waitall()
+            elif blocker == "wait_to_read":
+                out.wait_to_read()
+            elif blocker == "asnumpy":
+                out.asnumpy()
+            else:
+                out.sum().item()
+            waited = time.perf_counter() - t0
+            progressed = state["count"] - before
+            if waited >= 0.03:
+                break
+            steps *= 2
+    finally:
+        state["stop"] = True
+        t.join()
+    # While the main thread waited, the other Python thread ran. Held GIL: at most a few
+    # increments (the other thread would not get it back until the wait ended).
+    assert progressed > 1000, f"{progressed} increments in {waited:.3f}s of waiting"
+
+
+# ---------------------------------------------------------------------------------------
+# Python threads
+# ---------------------------------------------------------------------------------------
+
+
+def _run_threads(target, count):
+    errors = []
+    results = [None] * count
+
+    def run(i):
+        try:
+            results[i] = target(i)
+        except BaseException as e:  # noqa: BLE001 -- reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def test_threads_creating_and_computing_arrays():
+    threads, ops = 4, 200
+
+    def work(i):
+        rng = onp.random.default_rng(100 + i)
+        a_np = rng.uniform(-1, 1, (16, 16)).astype("float64")
+        b_np = rng.uniform(-1, 1, (16,)).astype("float64")
+        x, b = np.array(a_np), np.array(b_np)
+        ref = a_np.copy()
+        for k in range(ops // 4):
+            x = x * 0.5 + b  # 2 ops
+            x = np.tanh(x)  # 1 op
+            x = x.T @ np.eye(16, dtype="float64")  # creation + matmul
+            ref = onp.tanh(ref * 0.5 + b_np).T
+        return x.asnumpy(), ref
+
+    for got, ref in _run_threads(work, threads):
+        onp.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_threads_sharing_one_input():
+    shared_np = _matrix(4, 64)
+    shared = np.array(shared_np)
+
+    def work(i):
+        out = shared
+        for _ in range(50):
+            out = np.maximum((out @ shared) * 2.0, -1.0)
+        return out.sum().item()
+
+    results = _run_threads(work, 4)
+    ref = shared_np.astype("float64")
+    for _ in range(50):
+        ref = onp.maximum((ref @ shared_np) * 2.0, -1.0)
+    expected = ref.sum()
+    for r in results:
+        onp.testing.assert_allclose(r, expected, rtol=1e-3)
+
+
+def test_threads_with_in_place_updates_and_random():
+    def work(i):
+        x = np.zeros((32,), dtype="int64")
+        for k in range(200):
+            x += k
+            if k % 50 == 0:
+                np.random.uniform(size=(8, 8)).wait_to_read()
+        return x.asnumpy()
+
+    for got in _run_threads(work, 4):
+        onp.testing.assert_array_equal(got, onp.full(32, sum(range(200))))
+
+
+def test_threads_updating_one_array_in_place():
+    shared = np.zeros((64,), dtype="int64")
+
+    def work(i):
+        for k in range(200):
+            s = shared  # in place on the one shared array (no rebinding)
+            s += 1
+            part = shared[i * 16:(i + 1) * 16]
+            part *= 1
+        return None
+
+    _run_threads(work, 4)
+    onp.testing.assert_array_equal(shared.asnumpy(), onp.full(64, 800))
+
+
+def test_threads_importing_and_dropping_dlpack_memory():
+    def work(i):
+        total = 0.0
+        for k in range(50):
+            src = onp.full(256, float(i + k), dtype="float64")
+            x = np.from_dlpack(src)
+            y = (x * 2).sum()
+            del src, x
+            if k % 10 == 0:
+                gc.collect()
+            total += y.item()
+        return total
+
+    results = _run_threads(work, 4)
+    for i, r in enumerate(results):
+        assert r == sum(512.0 * (i + k) for k in range(50))
+
+
+def test_waitall_from_several_threads_at_once():
+    a = np.array(_matrix(5, 128))
+
+    def work(i):
+        out = _push_chain(a, a, 20)
+        npx.waitall()
+        return out.asnumpy()
+
+    results = _run_threads(work, 4)
+    for r in results[1:]:
+        onp.testing.assert_array_equal(r, results[0])
+
+
+# ---------------------------------------------------------------------------------------
+# Profiler
+# ---------------------------------------------------------------------------------------
+
+
+def _op_events(trace):
+    return [e for e in trace["traceEvents"] if e.get("ph") == "X"]
+
+
+def test_profiler_records_ops(tmp_path):
+    profiler.start()
+    x = np.ones((20, 20))
+    y = np.tanh(x @ x).sum()
+    y.wait_to_read()
+    profiler.stop()
+
+    text = profiler.dumps()
+    trace = json.loads(text)
+    assert "traceEvents" in trace
+    names = {e["name"] for e in _op_events(trace)}
+    assert {"matmul", "tanh", "sum"} <= names, names
+    for e in _op_events(trace):
+        assert e["dur"] >= 0 and e["ts"] >= 0
+        assert "pid" in e and "tid" in e
+
+    path = tmp_path / "trace.json"
+    returned = profiler.dump(path)
+    assert returned == str(path)
+    on_disk = json.loads(path.read_text())
+    assert {e["name"] for e in _op_events(on_disk)} == names
+
+    default = tmp_path / "sub"
+    default.mkdir()
+    returned = profiler.dump(str(default / "p.json"))
+    assert json.loads(open(returned).read())["traceEvents"]
+
+
+def test_profiler_stop_ends_recording_and_start_begins_afresh():
+    profiler.start()
+    np.exp(np.ones(4)).wait_to_read()
+    profiler.stop()
+    np.sqrt(np.ones(4)).wait_to_read()  # after stop: not recorded
+    names = {e["name"] for e in _op_events(json.loads(profiler.dumps()))}
+    assert "exp" in names and "sqrt" not in names
+
+    profiler.start()
+    np.negative(np.ones(4)).wait_to_read()
+    profiler.stop()
+    names = {e["name"] for e in _op_events(json.loads(profiler.dumps()))}
+    assert "negative" in names and "exp" not in names
+
+
+def test_profiler_with_threads():
+    profiler.start()
+    _run_threads(lambda i: np.abs(np.ones((8, 8)) * i).sum().item(), 3)
+    profiler.stop()
+    events = _op_events(json.loads(profiler.dumps()))
+    assert sum(e["name"] == "abs" for e in events) == 3
+
+
+# ---------------------------------------------------------------------------------------
+# d2l and npx helpers
+# ---------------------------------------------------------------------------------------
+
+
+def test_d2l_benchmark_prints_name_and_seconds(capsys):
+    with d2l.Benchmark("my work") as b:
+        np.ones((50, 50)) @ np.ones((50, 50))
+        npx.waitall()
+        time.sleep(0.01)
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"my work: \d+\.\d{4} sec\n", out), out
+    assert b.elapsed >= 0.01
+    with d2l.Benchmark():
+        pass
+    assert re.fullmatch(r"Done: \d+\.\d{4} sec\n", capsys.readouterr().out)
+
+
+def test_d2l_devices_without_gpu():
+    assert d2l.num_gpus() == 0
+    assert d2l.try_gpu() == npx.cpu(0)
+    assert repr(d2l.try_gpu()) == "cpu(0)"
+    assert d2l.try_gpu(1) == npx.cpu()
+    devices = d2l.try_all_gpus()
+    assert devices == [npx.cpu(0), npx.cpu(0)]
+    # The book's listings put data on devices[0] and devices[1]; both work here.
+    a = np.ones((2, 2), ctx=devices[0])
+    b = np.ones((2, 2), ctx=devices[1])
+    assert (a + b).sum().item() == 8.0
+
+
+def test_npx_helpers():
+    assert npx.num_gpus() == 0
+    assert npx.set_np() is None
+    assert npx.set_np(shape=True, array=True, dtype=False) is None
+    assert npx.reset_np() is None
+    assert npx.current_device() == npx.cpu()
+    assert npx.cpu_workers() >= 1
+    npx.waitall()
+    npx.waitall()  # idempotent with nothing in flight
