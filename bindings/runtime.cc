@@ -10,6 +10,7 @@
 #include "ndflow/array.h"
 #include "ndflow/engine.h"
 #include "tools/demo/cli.h"
+#include "tools/info/info.h"
 
 namespace ndflow::python {
 
@@ -39,6 +40,14 @@ void bind_runtime(nb::module_& m) {
         return without_gil([&args] { return demo::demo_main(args); });
       },
       nb::arg("args"), "Runs ndflow-demo with command-line arguments; returns its exit status.");
+
+  m.def(
+      "info_main",
+      [](const std::vector<std::string>& args) {
+        std::fflush(stdout);
+        return without_gil([&args] { return info::info_main(args); });
+      },
+      nb::arg("args"), "Runs ndflow-info with command-line arguments; returns its exit status.");
 
   m.def("profiler_start", [] { default_engine().profiler_start(); });
   m.def("profiler_stop", [] { default_engine().profiler_stop(); });

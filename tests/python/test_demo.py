@@ -1,4 +1,5 @@
-"""The chapter demo (python -m ndflow.demo, the same code as ndflow-demo) in quick mode:
+"""The chapter demo (python -m ndflow.demo, the same code as ndflow-demo) in quick mode, and
+python -m ndflow.info. The demo:
 its JSON has every experiment, times and ratios, and each timeline is an SVG with one row
 per lane the experiment used."""
 
@@ -74,3 +75,16 @@ def test_bad_flags_get_a_clear_message_and_a_nonzero_exit():
     done = subprocess.run([sys.executable, "-m", "ndflow.demo", "--help"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and "--quick" in done.stdout and "--out DIR" in done.stdout
+
+
+def test_info_says_what_the_build_has_and_sees():
+    done = subprocess.run([sys.executable, "-m", "ndflow.info", "--json"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)
+    assert isinstance(info["cuda_compiled"], bool) and isinstance(info["gpus"], list)
+    assert info["cpu_workers"] >= 1 and info["blas"]
+    if not info["gpus"]:
+        assert "no CUDA device visible" in info["gpu_absence_reason"]
+    for gpu in info["gpus"]:
+        assert gpu["name"] and gpu["total_bytes"] > 0

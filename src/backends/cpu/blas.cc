@@ -11,4 +11,9 @@ void blas_init() {
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
+std::string blas_config() {
+  const char* config = openblas_get_config();
+  return config ? config : "OpenBLAS";
+}
+
 }  // namespace ndflow::detail
