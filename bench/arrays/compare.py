@@ -17,8 +17,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Where the build scripts and the README put the binary, most specific first.
 CANDIDATES = ["build", "build-bench"]
@@ -54,6 +52,11 @@ def median_of(fn, reps):
 
 
 def run_numpy(sizes, reps):
+    # NumPy is imported only now, after ndflow's run. Importing it starts OpenBLAS's thread
+    # pool in this process, and those threads busy-wait for a while: they would take cores
+    # from the ndflow benchmark running beside them.
+    import numpy as np
+
     rng = np.random.default_rng(0)
 
     def uniform(shape):
@@ -118,6 +121,7 @@ def main():
     binary = args.bin or find_binary()
     nd = run_ndflow(binary, args.quick, args.reps)
     npy = run_numpy(nd["sizes"], nd["reps"])
+    import numpy as np  # only after ndflow's run: see run_numpy
     s = nd["sizes"]
     k = s["small_matmul_n"]
 
