@@ -254,6 +254,13 @@ void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList 
     return;
   }
   if (granted == m) {  // nobody else can see the op yet: no atomic needed
+    // A release with nothing left to wait for runs right here, on a thread outside any op
+    // (the front end, typically): no queue trip and no hand-off to a worker for the op a
+    // loop like `y = x + 1` pushes every iteration, when the old y is dropped.
+    if ((op->flags & kDeleteVarOp) && t_executing == 0 && t_worker.lane == nullptr) {
+      execute(op, -1);
+      return;
+    }
     ready(op);
   } else if (op->pending.fetch_sub(granted + 1, std::memory_order_acq_rel) == granted + 1) {
     ready(op);
