@@ -104,27 +104,17 @@ void bind_functions(nb::module_& m) {
       },
       nb::arg("object"), nb::arg("dtype") = nb::none(), nb::arg("ctx") = nb::none(),
       nb::arg("device") = nb::none());
-  m.def(
-      "empty",
-      [](nb::handle shape, nb::handle dtype, nb::handle ctx, nb::handle device) {
-        return empty(to_shape(shape), to_dtype(dtype, kFloat32), to_device(ctx, device));
-      },
-      nb::arg("shape"), nb::arg("dtype") = nb::none(), nb::arg("ctx") = nb::none(),
-      nb::arg("device") = nb::none());
-  m.def(
-      "zeros",
-      [](nb::handle shape, nb::handle dtype, nb::handle ctx, nb::handle device) {
-        return zeros(to_shape(shape), to_dtype(dtype, kFloat32), to_device(ctx, device));
-      },
-      nb::arg("shape"), nb::arg("dtype") = nb::none(), nb::arg("ctx") = nb::none(),
-      nb::arg("device") = nb::none());
-  m.def(
-      "ones",
-      [](nb::handle shape, nb::handle dtype, nb::handle ctx, nb::handle device) {
-        return ones(to_shape(shape), to_dtype(dtype, kFloat32), to_device(ctx, device));
-      },
-      nb::arg("shape"), nb::arg("dtype") = nb::none(), nb::arg("ctx") = nb::none(),
-      nb::arg("device") = nb::none());
+  using Fill = Array (*)(const Shape&, DType, Device);
+  for (const auto& [name, fn] :
+       {std::pair<const char*, Fill>{"empty", &empty}, {"zeros", &zeros}, {"ones", &ones}}) {
+    m.def(
+        name,
+        [fn = fn](nb::handle shape, nb::handle dtype, nb::handle ctx, nb::handle device) {
+          return fn(to_shape(shape), to_dtype(dtype, kFloat32), to_device(ctx, device));
+        },
+        nb::arg("shape"), nb::arg("dtype") = nb::none(), nb::arg("ctx") = nb::none(),
+        nb::arg("device") = nb::none());
+  }
   m.def(
       "full",
       [](nb::handle shape, Scalar value, nb::handle dtype, nb::handle ctx, nb::handle device) {

@@ -205,43 +205,28 @@ void bind_ndarray(nb::module_& m) {
           nb::arg("device"), nb::arg("non_blocking") = false);
 
   // --- Math methods ---
-  cls.def("dot", [](const Array& a, nb::handle b) { return dot(a, to_array_like(b, a.device())); })
-      .def(
-          "sum",
-          [](const Array& a, nb::handle axis, bool keepdims) {
-            return reduce(&sum, a, axis, keepdims);
-          },
-          nb::arg("axis") = nb::none(), nb::arg("keepdims") = false)
-      .def(
-          "mean",
-          [](const Array& a, nb::handle axis, bool keepdims) {
-            return reduce(&mean, a, axis, keepdims);
-          },
-          nb::arg("axis") = nb::none(), nb::arg("keepdims") = false)
-      .def(
-          "max",
-          [](const Array& a, nb::handle axis, bool keepdims) {
-            return reduce(&max, a, axis, keepdims);
-          },
-          nb::arg("axis") = nb::none(), nb::arg("keepdims") = false)
-      .def(
-          "min",
-          [](const Array& a, nb::handle axis, bool keepdims) {
-            return reduce(&min, a, axis, keepdims);
-          },
-          nb::arg("axis") = nb::none(), nb::arg("keepdims") = false)
-      .def(
-          "argmax",
-          [](const Array& a, nb::handle axis, bool keepdims) {
-            return argmax(a, to_single_axis(axis, "argmax"), keepdims);
-          },
-          nb::arg("axis") = nb::none(), nb::arg("keepdims") = false)
-      .def(
-          "argmin",
-          [](const Array& a, nb::handle axis, bool keepdims) {
-            return argmin(a, to_single_axis(axis, "argmin"), keepdims);
-          },
-          nb::arg("axis") = nb::none(), nb::arg("keepdims") = false);
+  cls.def("dot", [](const Array& a, nb::handle b) { return dot(a, to_array_like(b, a.device())); });
+  for (const auto& [name, fn] : {std::pair<const char*, ReduceFn>{"sum", &sum},
+                                 {"mean", &mean},
+                                 {"max", &max},
+                                 {"min", &min}}) {
+    cls.def(
+        name,
+        [fn = fn](const Array& a, nb::handle axis, bool keepdims) {
+          return reduce(fn, a, axis, keepdims);
+        },
+        nb::arg("axis") = nb::none(), nb::arg("keepdims") = false);
+  }
+  using ArgReduce = Array (*)(const Array&, std::optional<int>, bool);
+  for (const auto& [name, fn] :
+       {std::pair<const char*, ArgReduce>{"argmax", &argmax}, {"argmin", &argmin}}) {
+    cls.def(
+        name,
+        [fn = fn, name = name](const Array& a, nb::handle axis, bool keepdims) {
+          return fn(a, to_single_axis(axis, name), keepdims);
+        },
+        nb::arg("axis") = nb::none(), nb::arg("keepdims") = false);
+  }
 
   // --- Operators ---
   bind_binary<add, add, add>(cls, "__add__", "__radd__");
