@@ -42,10 +42,12 @@ def test_every_experiment_is_reported_with_times_and_ratios(demo):
             "compute_copy_overlap"} <= ran
     model = next(e for e in results["experiments"] if e["id"] == "dispatch_model")["model"]
     assert set(model) == {"t1_us", "t2_us", "t3_us", "predicted_async_ms"}
-    if results["gpus"] == 0:
-        for gpu_only in ("gpu_parallel", "cpu_and_gpu"):
-            e = next(e for e in results["experiments"] if e["id"] == gpu_only)
-            assert e["status"] == "skipped" and "no CUDA device visible" in e["reason"]
+    for gpu_only in ("gpu_parallel", "cpu_and_gpu"):
+        e = next(e for e in results["experiments"] if e["id"] == gpu_only)
+        if results["gpus"] == 0:  # no GPU the arrays can use: skipped, saying why
+            assert e["status"] == "skipped" and e["reason"], e
+        if results["visible_gpus"] == 0:
+            assert "no CUDA device visible" in e["reason"], e
 
 
 def test_each_timeline_is_svg_with_one_row_per_lane_used(demo):

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ndflow/array.h"
+#include "ndflow/build_info.h"
 #include "ndflow/device.h"
 
 namespace ndflow::demo {
@@ -275,9 +276,9 @@ ExperimentResult cpu_workers_parallel(const DemoOptions& o, const Harness& h) {
   r.ratio_name = "sum of parts / together";
   r.ratio = (part(r, 0) + part(r, 1)) / part(r, 2);
   r.ideal = std::min(2, std::max(1, workers));
-  r.reading =
-      "with no wait between them the engine ran the chains side by side: " + fmt("%.2fx", r.ratio) +
-      " of the ideal " + fmt("%.0fx", r.ideal) + " on " + std::to_string(workers) + " workers";
+  r.reading = "pushed with no wait between them, the two chains ran " + fmt("%.2fx", r.ratio) +
+              " faster than one after the other (ideal " + fmt("%.0fx", r.ideal) + " on " +
+              std::to_string(workers) + " workers)";
   return r;
 }
 
@@ -292,11 +293,17 @@ ExperimentResult skipped(std::string id, std::string title, std::string chapter,
   return r;
 }
 
+// Why a GPU experiment cannot run here: no GPU at all, too few, or GPUs the array layer
+// cannot use yet.
 std::string gpu_absence(int needed) {
-  if (num_gpus() == 0) return "no CUDA device visible";
+  const int visible = static_cast<int>(visible_gpus().size());
+  if (visible == 0) return gpu_absence_reason();
+  if (num_gpus() == 0)
+    return std::to_string(visible) +
+           " GPU(s) visible, but arrays cannot live on GPUs in this build yet";
   if (num_gpus() < needed)
     return "needs " + std::to_string(needed) + " GPUs, " + std::to_string(num_gpus()) +
-           " visible; NDFLOW_LOGICAL_GPUS=" + std::to_string(needed) + " splits one";
+           " usable; NDFLOW_LOGICAL_GPUS=" + std::to_string(needed) + " splits one";
   return "this build has no GPU version of it yet";
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "ndflow/build_info.h"
 #include "ndflow/device.h"
 #include "ndflow/engine.h"
 #include "tools/demo/timeline_svg.h"
@@ -73,7 +74,8 @@ std::string format_json(const std::vector<ExperimentResult>& results, const Demo
   doc["runs"] = options.runs;
   doc["out_dir"] = options.out_dir;
   doc["cpu_workers"] = default_engine().lane_workers(Lane::cpu_compute());
-  doc["gpus"] = num_gpus();
+  doc["gpus"] = num_gpus();  // usable by arrays
+  doc["visible_gpus"] = visible_gpus().size();
   doc["experiments"] = nlohmann::ordered_json::array();
   for (const ExperimentResult& r : results) {
     nlohmann::ordered_json e;

@@ -13,9 +13,9 @@ namespace ndflow::demo {
 std::string format_report(const std::vector<ExperimentResult>& results, const DemoOptions& options);
 
 // The same as one JSON object: {"version", "quick", "runs", "out_dir", "cpu_workers",
-// "gpus", "experiments": [{"id", "title", "chapter", "status": "ran"|"skipped", "reason",
-// "device", "times": {label: seconds}, "ratio": {"name", "value", "ideal"}, "model",
-// "reading", "trace", "timeline", "lanes"}]}.
+// "gpus" (usable by arrays), "visible_gpus", "experiments": [{"id", "title", "chapter", "status":
+// "ran"|"skipped", "reason", "device", "times": {label: seconds}, "ratio": {"name", "value",
+// "ideal"}, "model", "reading", "trace", "timeline", "lanes"}]}.
 std::string format_json(const std::vector<ExperimentResult>& results, const DemoOptions& options);
 
 // Writes <id>.trace.json and <id>.svg for each experiment that ran into options.out_dir
