@@ -22,10 +22,6 @@ std::string python_type_name(nb::handle obj) { return nb::type_name(obj.type()).
   throw nb::type_error(("ndflow: " + message).c_str());
 }
 
-nb::dlpack::dtype dlpack_dtype(DType dtype) {
-  return visit_dtype(dtype, [](auto tag) { return nb::dtype<decltype(tag)>(); });
-}
-
 // "gpu(1)" -> 1; "cuda:2" -> 2; "cpu" -> 0. -1 when the text after the kind is malformed.
 int parse_index(const std::string& rest) {
   std::string digits = rest;
@@ -59,6 +55,10 @@ DType to_dtype(nb::handle obj, DType fallback) {
     }
   }
   return dtype_from_name(name);  // DTypeError (TypeError) for one ndflow lacks
+}
+
+nb::dlpack::dtype dlpack_dtype(DType dtype) {
+  return visit_dtype(dtype, [](auto tag) { return nb::dtype<decltype(tag)>(); });
 }
 
 nb::object numpy_dtype(DType dtype) {
@@ -154,11 +154,17 @@ bool is_python_scalar(nb::handle obj) {
   return overflow == 0;
 }
 
-Device device_beside(std::initializer_list<nb::handle> objs) {
+namespace {
+template <class Handles>
+Device first_array_device(const Handles& objs) {
   for (nb::handle obj : objs)
     if (nb::isinstance<Array>(obj)) return nb::cast<const Array&>(obj).device();
   return Device::cpu();
 }
+}  // namespace
+
+Device device_beside(std::initializer_list<nb::handle> objs) { return first_array_device(objs); }
+Device device_beside(const std::vector<nb::handle>& objs) { return first_array_device(objs); }
 
 Array reduce(ReduceFn fn, const Array& a, nb::handle axis, bool keepdims) {
   if (PyTuple_Check(axis.ptr()) && PyTuple_GET_SIZE(axis.ptr()) == 0) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
 
 #include <cstdint>
 #include <optional>
@@ -20,6 +21,8 @@ namespace nb = nanobind;
 DType to_dtype(nb::handle obj, DType fallback);
 // numpy.dtype(name) for the Python side (cached).
 nb::object numpy_dtype(DType dtype);
+// The DLPack spelling of a dtype (for NumPy arrays and DLPack exports and imports).
+nb::dlpack::dtype dlpack_dtype(DType dtype);
 
 // A shape from an int or a sequence of ints.
 Shape to_shape(nb::handle obj);
@@ -47,10 +50,12 @@ bool is_python_scalar(nb::handle obj);
 // The device of the first ndflow array among `objs`, else cpu(0): where array-likes beside
 // it are copied to.
 Device device_beside(std::initializer_list<nb::handle> objs);
+Device device_beside(const std::vector<nb::handle>& objs);
 
 // A reduction's axes: None (every axis), an int or a sequence. axis=() reduces nothing,
 // as in NumPy, which the C++ API (where {} means every axis) spells as a size-1 axis.
 using ReduceFn = Array (*)(const Array&, const std::vector<int>&, bool);
+using ArgReduceFn = Array (*)(const Array&, std::optional<int>, bool);  // argmax, argmin
 Array reduce(ReduceFn fn, const Array& a, nb::handle axis, bool keepdims);
 // argmax/argmin's axis: None or an int (TypeError otherwise).
 std::optional<int> to_single_axis(nb::handle axis, const char* op);

@@ -64,9 +64,7 @@ void park(Imported* handle) {
 std::optional<DType> dtype_from_dlpack(nb::dlpack::dtype t) {
   if (t.lanes != 1) return std::nullopt;
   for (DType d : {kBool, kUInt8, kInt32, kInt64, kFloat32, kFloat64}) {
-    const nb::dlpack::dtype want =
-        visit_dtype(d, [](auto tag) { return nb::dtype<decltype(tag)>(); });
-    if (want == t) return d;
+    if (dlpack_dtype(d) == t) return d;
   }
   return std::nullopt;
 }
@@ -78,10 +76,9 @@ nb::object export_dlpack(nb::handle self, nb::kwargs kwargs) {
   without_gil([&a] { a.wait_to_read(); });
   std::vector<std::size_t> dims(a.shape().begin(), a.shape().end());
   std::vector<std::int64_t> strides(a.strides().begin(), a.strides().end());
-  const auto dtype = visit_dtype(a.dtype(), [](auto tag) { return nb::dtype<decltype(tag)>(); });
   // The exported view keeps `self`, and with it the storage, alive.
   nb::ndarray<nb::array_api> view(a.data_ptr(), dims.size(), dims.data(), self, strides.data(),
-                                  dtype, nb::device::cpu::value, 0);
+                                  dlpack_dtype(a.dtype()), nb::device::cpu::value, 0);
   return nb::cast(view).attr("__dlpack__")(**kwargs);
 }
 

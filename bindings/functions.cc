@@ -61,14 +61,11 @@ Array where_operand(nb::handle value, const Array* like, Device device) {
 }
 
 std::vector<Array> to_array_list(nb::handle seq) {
-  Device device = Device::cpu();  // of the first ndarray in the list
-  for (nb::handle item : seq)
-    if (nb::isinstance<Array>(item)) {
-      device = nb::cast<const Array&>(item).device();
-      break;
-    }
+  std::vector<nb::handle> items;
+  for (nb::handle item : seq) items.push_back(item);
+  const Device device = device_beside(items);
   std::vector<Array> out;
-  for (nb::handle item : seq) out.push_back(to_array_like(item, device));
+  for (nb::handle item : items) out.push_back(to_array_like(item, device));
   return out;
 }
 
@@ -264,9 +261,8 @@ void bind_functions(nb::module_& m) {
         },
         nb::arg("a"), nb::arg("axis") = nb::none(), nb::arg("keepdims") = false);
   }
-  using ArgReduce = Array (*)(const Array&, std::optional<int>, bool);
   for (const auto& [name, fn] :
-       {std::pair<const char*, ArgReduce>{"argmax", &argmax}, {"argmin", &argmin}}) {
+       {std::pair<const char*, ArgReduceFn>{"argmax", &argmax}, {"argmin", &argmin}}) {
     m.def(
         name,
         [fn = fn, name = name](nb::handle a, nb::handle axis, bool keepdims) {

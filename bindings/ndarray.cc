@@ -217,9 +217,8 @@ void bind_ndarray(nb::module_& m) {
         },
         nb::arg("axis") = nb::none(), nb::arg("keepdims") = false);
   }
-  using ArgReduce = Array (*)(const Array&, std::optional<int>, bool);
   for (const auto& [name, fn] :
-       {std::pair<const char*, ArgReduce>{"argmax", &argmax}, {"argmin", &argmin}}) {
+       {std::pair<const char*, ArgReduceFn>{"argmax", &argmax}, {"argmin", &argmin}}) {
     cls.def(
         name,
         [fn = fn, name = name](const Array& a, nb::handle axis, bool keepdims) {
