@@ -215,19 +215,6 @@ int Run(const Options& options) {
 }  // namespace ndflow::bench
 
 int main(int argc, char** argv) {
-  ndflow::bench::Options options;
-  if (!ndflow::bench::ParseArgs(argc, argv, options)) {
-    std::fputs(ndflow::bench::kUsage, stderr);
-    return 2;
-  }
-  if (options.help) {
-    std::fputs(ndflow::bench::kUsage, stdout);
-    return 0;
-  }
-  try {
-    return ndflow::bench::Run(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ndflow-bench-arrays: %s\n", e.what());
-    return 1;
-  }
+  return ndflow::bench::BenchMain(argc, argv, "ndflow-bench-arrays", ndflow::bench::kUsage,
+                                  ndflow::bench::Run);
 }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <exception>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -54,6 +56,27 @@ inline Summary Summarize(std::vector<double> samples) {
   const std::size_t n = samples.size();
   const double median = n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
   return {median, samples.front(), samples.back()};
+}
+
+// The benchmarks' main(): parses the options, prints `usage` on --help (or on bad options,
+// exiting 2), runs `run`, and reports an exception as "<program>: <what>" (exit 1).
+template <class Run>
+int BenchMain(int argc, char** argv, const char* program, const char* usage, Run run) {
+  Options options;
+  if (!ParseArgs(argc, argv, options)) {
+    std::fputs(usage, stderr);
+    return 2;
+  }
+  if (options.help) {
+    std::fputs(usage, stdout);
+    return 0;
+  }
+  try {
+    return run(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return 1;
+  }
 }
 
 }  // namespace ndflow::bench

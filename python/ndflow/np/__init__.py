@@ -38,11 +38,17 @@ eye = _ndflow.eye
 from_dlpack = _ndflow.from_dlpack
 
 
+def _as_like(a, dtype, ctx, device):
+    """(shape, dtype, device) of a new array like `a`, unless dtype or ctx/device say else."""
+    a = asarray(a)
+    where = device if device is not None else ctx if ctx is not None else a.device
+    return a.shape, a.dtype if dtype is None else dtype, where
+
+
 def _like(fill):
     def make(a, dtype=None, ctx=None, device=None):
-        a = asarray(a)
-        where = device if device is not None else ctx if ctx is not None else a.device
-        return fill(a.shape, dtype=a.dtype if dtype is None else dtype, device=where)
+        shape, dtype, where = _as_like(a, dtype, ctx, device)
+        return fill(shape, dtype=dtype, device=where)
 
     return make
 
@@ -53,9 +59,8 @@ ones_like = _like(ones)
 
 
 def full_like(a, fill_value, dtype=None, ctx=None, device=None):
-    a = asarray(a)
-    where = device if device is not None else ctx if ctx is not None else a.device
-    return full(a.shape, fill_value, dtype=a.dtype if dtype is None else dtype, device=where)
+    shape, dtype, where = _as_like(a, dtype, ctx, device)
+    return full(shape, fill_value, dtype=dtype, device=where)
 
 
 # Element-wise
