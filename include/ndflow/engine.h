@@ -177,6 +177,7 @@ namespace detail {
 struct FnVTable {
   void (*invoke)(void* storage, OpContext& ctx);
   void (*destroy)(void* storage) noexcept;
+  std::size_t size;  // bytes the callable takes in the op's storage (the op's accesses follow)
 };
 inline constexpr std::size_t kInlineFnBytes = 88;
 
@@ -190,11 +191,11 @@ void call_op(Fn& fn, OpContext& ctx) {
 template <class Fn>
 inline constexpr FnVTable kInlineVTable{
     [](void* p, OpContext& c) { call_op(*static_cast<Fn*>(p), c); },
-    [](void* p) noexcept { static_cast<Fn*>(p)->~Fn(); }};
+    [](void* p) noexcept { static_cast<Fn*>(p)->~Fn(); }, sizeof(Fn)};
 template <class Fn>
 inline constexpr FnVTable kHeapVTable{
     [](void* p, OpContext& c) { call_op(**static_cast<Fn**>(p), c); },
-    [](void* p) noexcept { delete *static_cast<Fn**>(p); }};
+    [](void* p) noexcept { delete *static_cast<Fn**>(p); }, sizeof(Fn*)};
 
 }  // namespace detail
 

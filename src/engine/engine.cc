@@ -97,7 +97,7 @@ void Engine::delete_var(Var v) { core_->delete_var(v); }
 
 Engine::Slot Engine::begin_push() {
   detail::Op* op = core_->begin_push();
-  return Slot{op, op->storage};
+  return Slot{op, op->storage()};
 }
 void Engine::commit_push(Slot s, const detail::FnVTable* vt, VarList reads, VarList writes,
                          Lane lane, int priority, const char* name, OpHints hints) {

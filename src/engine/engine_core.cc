@@ -113,7 +113,7 @@ void EngineCore::shutdown() {
 
 Var EngineCore::new_var() {
   auto* v = new (var_pool_.allocate()) VarState;
-  vars_live_.fetch_add(1, std::memory_order_relaxed);
+  vars_created_.fetch_add(1, std::memory_order_relaxed);
   return Var(v);
 }
 
@@ -168,14 +168,18 @@ Op* EngineCore::begin_push() {
 }
 
 void EngineCore::abort_push(Op* op) noexcept {
-  if (op->vtable) op->vtable->destroy(op->storage);
+  if (op->vtable) op->vtable->destroy(op->storage());
   free_op(op);
 }
 
 void EngineCore::append_accesses(Op* op, VarList reads, VarList writes) {
   const std::size_t n = reads.size() + writes.size();
-  Access* acc = op->inline_accesses;
-  if (n > kInlineAccesses) {
+  // Right behind the callable (op->vtable is set: commit_push stores it first).
+  const std::size_t fn_bytes = op->vtable ? op->vtable->size : 0;
+  const std::size_t offset = (fn_bytes + alignof(Access) - 1) / alignof(Access) * alignof(Access);
+  op->access_offset = static_cast<std::uint8_t>(offset);
+  Access* acc = reinterpret_cast<Access*>(op->body + offset);
+  if (n > (Op::kBodyBytes - offset) / sizeof(Access)) {
     acc = new Access[n];
     op->heap_accesses = acc;  // owned by the op from here, so abort_push frees it
     op->flags |= kHeapAccesses;
@@ -186,7 +190,7 @@ void EngineCore::append_accesses(Op* op, VarList reads, VarList writes) {
       throw std::invalid_argument(std::string("ndflow: push of op '") + op->name +
                                   "': a Var in its " + (mode == kRead ? "reads" : "writes") +
                                   " is null (default-constructed or already deleted)");
-    acc[k++] = Access{op, v.state(), nullptr, mode};
+    acc[k++] = Access::make(op, v.state(), mode);
   };
   for (const Var& v : reads) add(v, kRead);
   for (const Var& v : writes) add(v, kWrite);
@@ -198,7 +202,7 @@ void EngineCore::append_accesses(Op* op, VarList reads, VarList writes) {
   std::size_t m = 0;
   for (std::size_t i = 0; i < k; ++i) {
     if (m > 0 && acc[m - 1].var == acc[i].var)
-      acc[m - 1].mode |= acc[i].mode;
+      acc[m - 1].add_mode(acc[i].mode());
     else
       acc[m++] = acc[i];
   }
@@ -300,10 +304,10 @@ void EngineCore::execute(Op* op, int worker, const std::exception_ptr& worker_fa
     if (op->vtable) {
       OpContext ctx(op, worker, this);
       try {
-        op->vtable->invoke(op->storage, ctx);
+        op->vtable->invoke(op->storage(), ctx);
       } catch (...) {  // documented: a release that throws is dropped
       }
-      op->vtable->destroy(op->storage);
+      op->vtable->destroy(op->storage());
     }
     finish(op, nullptr);
     return;
@@ -313,14 +317,14 @@ void EngineCore::execute(Op* op, int worker, const std::exception_ptr& worker_fa
   std::exception_ptr error;
   Access* acc = op->accesses();
   for (int i = 0; i < op->num_accesses && !error; ++i)
-    if (acc[i].mode & kRead) error = acc[i].var->error;
+    if (acc[i].mode() & kRead) error = acc[i].var->error;
   if (error) {
-    op->vtable->destroy(op->storage);
+    op->vtable->destroy(op->storage());
     finish(op, error);
     return;
   }
   if (worker_failure) {  // the worker could not be set up: fail the op without running it
-    op->vtable->destroy(op->storage);
+    op->vtable->destroy(op->storage());
     record_root_error(worker_failure);
     finish(op, worker_failure);
     return;
@@ -329,12 +333,12 @@ void EngineCore::execute(Op* op, int worker, const std::exception_ptr& worker_fa
   OpContext ctx(op, worker, this);
   const Op* outer = std::exchange(t_current_op, op);
   try {
-    op->vtable->invoke(op->storage, ctx);
+    op->vtable->invoke(op->storage(), ctx);
   } catch (...) {
     error = std::current_exception();
   }
   t_current_op = outer;
-  op->vtable->destroy(op->storage);
+  op->vtable->destroy(op->storage());
   if (error) record_root_error(error);
   if (ctx.deferred_) {
     op->fn_error = error;
@@ -364,7 +368,7 @@ void EngineCore::finish(Op* op, std::exception_ptr error) noexcept {
     VarState* v = op->accesses()[0].var;
     v->~VarState();
     var_pool_.deallocate(v);
-    vars_live_.fetch_sub(1, std::memory_order_relaxed);
+    vars_deleted_.fetch_add(1, std::memory_order_relaxed);
   } else {
     release_vars(op, error);
   }
@@ -380,7 +384,7 @@ void EngineCore::release_vars(Op* op, const std::exception_ptr& error) noexcept 
     VarState* v = a->var;
     bool wake = false;
     v->lock.lock();
-    if (a->mode & kWrite) {
+    if (a->mode() & kWrite) {
       v->error = error;  // a clean write clears an earlier failure
       v->writes_done.fetch_add(1, std::memory_order_seq_cst);
       wake = v->waiters.load(std::memory_order_seq_cst) > 0;
@@ -390,7 +394,7 @@ void EngineCore::release_vars(Op* op, const std::exception_ptr& error) noexcept 
     if (wake) wake_waiters();
     while (granted) {
       Access* next = granted->next;  // read first: once ready, the op may run and be freed
-      Op* successor = granted->op;
+      Op* successor = granted->op();
       if (successor->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) ready(successor);
       granted = next;
     }
@@ -590,7 +594,8 @@ EngineStats EngineCore::stats() const {
   s.ops_done = std::max<std::int64_t>(0, s.ops_pushed - s.ops_inflight);
   s.ops_inflight_peak = inflight_peak_.load();
   s.ops_run_inline = run_inline_.load();
-  s.vars_live = vars_live_.load();
+  const std::int64_t deleted = vars_deleted_.load();  // first: never more than created
+  s.vars_live = vars_created_.load() - deleted;
   return s;
 }
 

@@ -89,11 +89,14 @@ class EngineCore {
   mutable std::mutex lanes_mu_;  // serialises add_lane
 
   alignas(64) std::atomic<std::int64_t> inflight_{0};
+  // Statistics. Pushing threads write this line; the vars a worker deletes are counted
+  // on a line of their own, so that a push never fetches a line a worker just wrote.
   alignas(64) std::atomic<std::int64_t> pushed_{0};
   std::atomic<std::int64_t> inflight_peak_{0};
   std::atomic<std::int64_t> run_inline_{0};
-  std::atomic<std::int64_t> vars_live_{0};
-  std::atomic<std::int32_t> external_finishers_{0};  // threads inside complete_deferred
+  std::atomic<std::int64_t> vars_created_{0};
+  alignas(64) std::atomic<std::int64_t> vars_deleted_{0};
+  alignas(64) std::atomic<std::int32_t> external_finishers_{0};  // threads in complete_deferred
   std::int64_t low_watermark_;  // blocked pushers are woken when inflight falls to this
 
   // Parked waiters. One epoch word for all; each kind of waiter has its own count so a

@@ -63,13 +63,15 @@ class LaneExec {
   LaneSpec spec_;
   std::string name_;
 
+  // One line for the lock, the queue's bookkeeping and its size: an enqueue then moves one
+  // line between cores, not two (size_ changes only under the lock anyway).
   alignas(64) SpinLock lock_;
-  std::vector<Op*> ring_;  // capacity a power of two; [head_, tail_) are queued
+  std::atomic<std::int64_t> size_{0};
   std::uint64_t head_ = 0;
   std::uint64_t tail_ = 0;
-  std::vector<HeapItem> heap_;
+  std::vector<Op*> ring_;  // capacity a power of two; [head_, tail_) are queued
   std::uint64_t next_seq_ = 0;
-  alignas(64) std::atomic<std::int64_t> size_{0};
+  std::vector<HeapItem> heap_;
 
   alignas(64) std::atomic<std::int32_t> spinning_{0};
   std::atomic<std::int32_t> sleepers_{0};  // parked workers not yet claimed by a waker

@@ -18,10 +18,10 @@ void start(VarState* v, std::uint8_t mode) noexcept {
 }  // namespace
 
 bool append_access(VarState* v, Access* a) noexcept {
-  if (a->mode & kWrite) v->writes_pushed.fetch_add(1, std::memory_order_relaxed);
+  if (a->mode() & kWrite) v->writes_pushed.fetch_add(1, std::memory_order_relaxed);
   // Only an empty queue may be overtaken: anything waiting was pushed earlier.
-  if (v->head == nullptr && can_start(v, a->mode)) {
-    start(v, a->mode);
+  if (v->head == nullptr && can_start(v, a->mode())) {
+    start(v, a->mode());
     return true;
   }
   a->next = nullptr;
@@ -34,21 +34,21 @@ bool append_access(VarState* v, Access* a) noexcept {
 }
 
 Access* release_access(VarState* v, Access* a) noexcept {
-  if (a->mode & kWrite)
+  if (a->mode() & kWrite)
     v->writer_running = false;
   else
     --v->readers_running;
 
   Access* granted = nullptr;
   Access** granted_tail = &granted;
-  while (v->head && can_start(v, v->head->mode)) {
+  while (v->head && can_start(v, v->head->mode())) {
     Access* next = v->head;
     v->head = next->next;
-    start(v, next->mode);
+    start(v, next->mode());
     next->next = nullptr;
     *granted_tail = next;
     granted_tail = &next->next;
-    if (next->mode & kWrite) break;  // a write runs alone
+    if (next->mode() & kWrite) break;  // a write runs alone
   }
   if (v->head == nullptr) v->tail = nullptr;
   return granted;
