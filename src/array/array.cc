@@ -59,22 +59,13 @@ Array new_array(const Shape& shape, DType dtype, Device device) {
   storage->device = device;
   storage->engine = &array_engine();
   storage->var = storage->engine->new_var();
-  auto impl = std::allocate_shared<ArrayImpl>(PoolAllocator<ArrayImpl>());
-  impl->storage = std::move(storage);
-  impl->shape = shape;
-  impl->strides = contiguous_strides(shape);
-  impl->dtype = dtype;
-  return Array(std::move(impl));
+  return Array(std::allocate_shared<ArrayImpl>(PoolAllocator<ArrayImpl>(), std::move(storage),
+                                               shape, contiguous_strides(shape), 0, dtype));
 }
 
 Array make_view(const Array& base, const Shape& shape, const Shape& strides, std::int64_t offset) {
-  auto impl = std::allocate_shared<ArrayImpl>(PoolAllocator<ArrayImpl>());
-  impl->storage = base.impl()->storage;
-  impl->shape = shape;
-  impl->strides = strides;
-  impl->offset = offset;
-  impl->dtype = base.impl()->dtype;
-  return Array(std::move(impl));
+  return Array(std::allocate_shared<ArrayImpl>(PoolAllocator<ArrayImpl>(), base.impl()->storage,
+                                               shape, strides, offset, base.impl()->dtype));
 }
 
 const ArrayImpl& impl_of(const Array& a, const char* op) {

@@ -36,6 +36,17 @@ struct ArrayImpl {
   std::int64_t offset = 0;
   DType dtype = kFloat32;
 
+  ArrayImpl() = default;
+  // Constructs every field at once: default-constructing, then assigning, would first
+  // zero-fill both shapes (176 bytes), a measurable share of dispatching `y = x + 1`.
+  ArrayImpl(std::shared_ptr<Storage> storage_, const Shape& shape_, const Shape& strides_,
+            std::int64_t offset_, DType dtype_)
+      : storage(std::move(storage_)),
+        shape(shape_),
+        strides(strides_),
+        offset(offset_),
+        dtype(dtype_) {}
+
   // The first element. Dereference only inside an op that holds the Var (or after a wait).
   char* data() const noexcept {
     return static_cast<char*>(storage->data) +

@@ -326,33 +326,39 @@ std::uint64_t scalar_bits(Scalar s, DType t) {
 
 // `array op scalar` (or `scalar op array`) on a small contiguous array: the scalar lives in
 // the op's closure and the kernel reads it with step 0, so the op needs no 0-d array (no
-// allocation, no Var, no release op): this is the dispatch hot path (y = x + 1).
+// allocation, no Var, no release op): this is the dispatch hot path (y = x + 1). The closure
+// holds data pointers, not Arrays (see launch.h): the result's handle then lives and dies on
+// the pushing thread, and its memory is recycled there, still in that core's cache.
 class ScalarChunk {
  public:
-  ScalarChunk(RunFn<3> run, Array out, Array a, std::uint64_t scalar, bool scalar_first)
-      : out_(std::move(out)),
-        a_(std::move(a)),
+  ScalarChunk(RunFn<3> run, const ArrayImpl& out, const ArrayImpl& a, std::uint64_t scalar,
+              bool scalar_first)
+      : out_(out.data()),
+        a_(a.data()),
+        numel_(out.shape.numel()),
         run_(run),
         scalar_(scalar),
+        out_size_(static_cast<std::uint8_t>(dtype_size(out.dtype))),
+        a_size_(static_cast<std::uint8_t>(dtype_size(a.dtype))),
         scalar_first_(scalar_first) {}
   void operator()() const {
-    const ArrayImpl& o = *out_.impl();
-    const ArrayImpl& a = *a_.impl();
     char* scalar = const_cast<char*>(reinterpret_cast<const char*>(&scalar_));
-    std::array<char*, 3> p = {o.data(), a.data(), scalar};
-    std::array<std::int64_t, 3> step = {static_cast<std::int64_t>(dtype_size(o.dtype)),
-                                        static_cast<std::int64_t>(dtype_size(a.dtype)), 0};
+    std::array<char*, 3> p = {out_, a_, scalar};
+    std::array<std::int64_t, 3> step = {out_size_, a_size_, 0};
     if (scalar_first_) {
       std::swap(p[1], p[2]);
       std::swap(step[1], step[2]);
     }
-    run_(p, step, o.shape.numel());
+    run_(p, step, numel_);
   }
 
  private:
-  Array out_, a_;
+  char* out_;
+  char* a_;
+  std::int64_t numel_;
   RunFn<3> run_;
   std::uint64_t scalar_;  // the value, in the bytes of its dtype
+  std::uint8_t out_size_, a_size_;
   bool scalar_first_;
 };
 static_assert(sizeof(ScalarChunk) <= kInlineFnBytes);
@@ -371,8 +377,9 @@ Array binary_scalar_op(const char* op, const Array& a, Scalar s, bool scalar_fir
   if (!k.run)
     scalar_first ? throw_unsupported(op, sd, ai.dtype) : throw_unsupported(op, ai.dtype, sd);
   Array out = new_array(ai.shape, k.out, ai.device());
-  launch(op, VarsOf{&a}, VarsOf{&out}, ai.device(),
-         [chunk = ScalarChunk(k.run, out, a, scalar_bits(s, sd), scalar_first)] { chunk(); });
+  launch(
+      op, VarsOf{&a}, VarsOf{&out}, ai.device(),
+      [chunk = ScalarChunk(k.run, *out.impl(), ai, scalar_bits(s, sd), scalar_first)] { chunk(); });
   return out;
 }
 
