@@ -40,19 +40,25 @@ bool worth_splitting(bool small_pool, std::size_t remainder) {
   return small_pool ? remainder >= kBlockRoundBytes : remainder > kSmallRequestMaxBytes;
 }
 
-// "5.00 MiB (5242880 bytes)": readable, and exact for whoever compares with other tools.
-std::string format_bytes(std::size_t bytes) {
-  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+// "5.00 MiB": readable at a glance.
+std::string scaled_bytes(std::size_t bytes) {
+  static constexpr const char* kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
   if (bytes < 1024) return std::to_string(bytes) + " bytes";
-  double value = static_cast<double>(bytes) / 1024;
+  double value = static_cast<double>(bytes);
   int unit = 0;
-  while (value >= 1024 && unit < 3) {
+  while (value >= 1024 && unit < 4) {
     value /= 1024;
     ++unit;
   }
-  char scaled[32];
-  std::snprintf(scaled, sizeof scaled, "%.2f %s", value, kUnits[unit]);
-  return std::string(scaled) + " (" + std::to_string(bytes) + " bytes)";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f %s", value, kUnits[unit]);
+  return text;
+}
+
+// "5.00 MiB (5242880 bytes)": readable, and exact for whoever compares with other tools.
+std::string format_bytes(std::size_t bytes) {
+  if (bytes < 1024) return scaled_bytes(bytes);
+  return scaled_bytes(bytes) + " (" + std::to_string(bytes) + " bytes)";
 }
 
 std::invalid_argument bad_byte_size(std::string_view text, const char* why) {
@@ -336,21 +342,22 @@ void CachingAllocator::throw_out_of_memory(std::size_t requested, std::size_t se
     free_on_device = "an unknown amount";  // the OOM is the error worth reporting
   }
   std::string message = "ndflow: out of memory on " + options_.device_name + ": cannot allocate " +
-                        format_bytes(requested) + " (a new segment of " +
-                        format_bytes(segment_bytes) + "). The device reports " + free_on_device +
-                        " free; ndflow has " + format_bytes(stats_.reserved_bytes) +
-                        " reserved, of which " + format_bytes(stats_.allocated_bytes) +
-                        " is allocated to arrays";
+                        format_bytes(requested) + ", which needs a new " +
+                        scaled_bytes(segment_bytes) + " segment. The device reports " +
+                        free_on_device + " free; ndflow has " +
+                        format_bytes(stats_.reserved_bytes) + " reserved, of which " +
+                        format_bytes(stats_.allocated_bytes) + " is allocated to arrays";
   const std::optional<std::size_t>& limit = options_.memory_limit;
+  const bool limit_refused = limit && segment_bytes > *limit - stats_.reserved_bytes;
   if (limit) {
     message += "; its memory limit (NDFLOW_GPU_MEMORY_LIMIT) is " + format_bytes(*limit);
-    if (segment_bytes > *limit - stats_.reserved_bytes)
-      message += ", which this request would pass";
+    if (limit_refused) message += ", which this request would pass";
   }
   message +=
       ". To make room: free arrays you no longer need (let them go out of scope), lower the "
       "batch size";
-  message += limit ? ", or raise NDFLOW_GPU_MEMORY_LIMIT." : ".";
+  // Raising the limit helps only where the limit, not the device, said no.
+  message += limit_refused ? ", or raise NDFLOW_GPU_MEMORY_LIMIT." : ".";
   throw OutOfMemoryError(message);
 }
 

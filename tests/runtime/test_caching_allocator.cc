@@ -455,6 +455,21 @@ TEST(CachingAllocatorTest, WithoutALimitTheMessageDoesNotSuggestRaisingOne) {
   }
 }
 
+TEST(CachingAllocatorTest, WhenTheDeviceRefusesBelowTheLimitRaisingItIsNotSuggested) {
+  FakeDevice device(4 * MiB);
+  CachingAllocator alloc(device, options(64 * MiB));
+  try {
+    alloc.allocate(8 * MiB, kStreamA);
+    FAIL() << "the device has 4 MiB";
+  } catch (const OutOfMemoryError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("limit (NDFLOW_GPU_MEMORY_LIMIT) is 64.00 MiB"), std::string::npos)
+        << message;
+    EXPECT_EQ(message.find("would pass"), std::string::npos) << message;
+    EXPECT_EQ(message.find("raise"), std::string::npos) << message;
+  }
+}
+
 TEST(CachingAllocatorTest, AnAbsurdRequestIsOutOfMemoryNotAnOverflow) {
   FakeDevice device;
   CachingAllocator alloc(device, options());
