@@ -1,6 +1,7 @@
 // The errors ndflow raises at the call, before anything is pushed. Each message says what
 // was wrong and what was expected. The Python binding maps them to ValueError (ShapeError,
-// AxisError), IndexError (IndexError), TypeError (DTypeError) and RuntimeError (DeviceError).
+// AxisError), IndexError (IndexError), TypeError (DTypeError) and RuntimeError (DeviceError,
+// OutOfMemoryError).
 #pragma once
 
 #include <stdexcept>
@@ -35,6 +36,14 @@ class DTypeError : public std::invalid_argument {
 class DeviceError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A device has no room for a request, even after ndflow returned its cached memory. The
+// message names the device, the request, what the device reports free, what ndflow holds
+// and its limit, and what to do about it.
+class OutOfMemoryError : public DeviceError {
+ public:
+  using DeviceError::DeviceError;
 };
 
 }  // namespace ndflow

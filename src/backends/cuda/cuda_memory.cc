@@ -1,0 +1,118 @@
+// CudaDeviceMemory: every CUDA call goes through NDFLOW_CUDA_CHECK, except the one answer
+// the allocator handles itself (cudaMalloc's cudaErrorMemoryAllocation).
+#include "backends/cuda/cuda_memory.h"
+
+#include "backends/cuda/cuda_check.h"
+#include "ndflow/error.h"
+
+namespace ndflow::cuda {
+namespace {
+
+// Makes `device` current for one call and restores the caller's device after: the
+// allocator runs on pushing threads and engine workers, which may be bound to another GPU.
+class CurrentDeviceScope {
+ public:
+  explicit CurrentDeviceScope(int device) {
+    NDFLOW_CUDA_CHECK(cudaGetDevice(&previous_));
+    if (previous_ != device) {
+      NDFLOW_CUDA_CHECK(cudaSetDevice(device));
+      switched_ = true;
+    }
+  }
+  ~CurrentDeviceScope() {
+    if (!switched_) return;
+    try {
+      NDFLOW_CUDA_CHECK(cudaSetDevice(previous_));
+    } catch (const DeviceError&) {
+      // It was current a moment ago, so only a lost context fails here, and a destructor
+      // cannot throw: the next checked call reports it.
+    }
+  }
+  CurrentDeviceScope(const CurrentDeviceScope&) = delete;
+  CurrentDeviceScope& operator=(const CurrentDeviceScope&) = delete;
+
+ private:
+  int previous_ = 0;
+  bool switched_ = false;
+};
+
+}  // namespace
+
+CudaDeviceMemory::~CudaDeviceMemory() {
+  for (cudaEvent_t e : spare_events_) {
+    try {
+      NDFLOW_CUDA_CHECK(cudaEventDestroy(e));
+    } catch (const DeviceError&) {
+      // At teardown the context may already be gone, and with it the events.
+    }
+  }
+}
+
+void* CudaDeviceMemory::raw_alloc(std::size_t bytes) {
+  CurrentDeviceScope scope(device_);
+  void* p = nullptr;
+  const cudaError_t status = cudaMalloc(&p, bytes);
+  if (status == cudaErrorMemoryAllocation) {
+    // Out of memory is an answer, not a failure: clear it so the next call starts clean,
+    // and let the allocator empty its cache and retry.
+    (void)cudaGetLastError();
+    return nullptr;
+  }
+  NDFLOW_CUDA_CHECK(status);
+  return p;
+}
+
+void CudaDeviceMemory::raw_free(void* p) {
+  CurrentDeviceScope scope(device_);
+  NDFLOW_CUDA_CHECK(cudaFree(p));  // waits for the device's pending work
+}
+
+detail::Event CudaDeviceMemory::record_event(detail::Stream s) {
+  CurrentDeviceScope scope(device_);  // the event must belong to the stream's device
+  cudaEvent_t e = take_event();
+  try {
+    NDFLOW_CUDA_CHECK(cudaEventRecord(e, to_cuda_stream(s)));
+  } catch (const DeviceError&) {
+    spare_events_.push_back(e);
+    throw;
+  }
+  return detail::Event{reinterpret_cast<std::uintptr_t>(e)};
+}
+
+bool CudaDeviceMemory::event_done(detail::Event e) {
+  const cudaError_t status = cudaEventQuery(to_cuda_event(e));
+  if (status == cudaErrorNotReady) return false;
+  NDFLOW_CUDA_CHECK(status);
+  return true;
+}
+
+void CudaDeviceMemory::release_event(detail::Event e) {
+  if (spare_events_.size() < kMaxSpareEvents) {
+    spare_events_.push_back(to_cuda_event(e));
+    return;
+  }
+  NDFLOW_CUDA_CHECK(cudaEventDestroy(to_cuda_event(e)));
+}
+
+std::size_t CudaDeviceMemory::free_bytes() {
+  CurrentDeviceScope scope(device_);
+  std::size_t free = 0;
+  std::size_t total = 0;
+  NDFLOW_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+  return free;
+}
+
+// Called with device_ current. Timing is off: the allocator only asks "done yet?", and
+// timing-free events are cheaper to record and query.
+cudaEvent_t CudaDeviceMemory::take_event() {
+  if (!spare_events_.empty()) {
+    cudaEvent_t e = spare_events_.back();
+    spare_events_.pop_back();
+    return e;
+  }
+  cudaEvent_t e = nullptr;
+  NDFLOW_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  return e;
+}
+
+}  // namespace ndflow::cuda
