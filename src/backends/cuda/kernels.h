@@ -1,0 +1,112 @@
+// The CUDA kernels the array layer launches on a GPU lane's stream. Declared without CUDA's
+// headers (a stream is passed as void*, i.e. a cudaStream_t), so the ops' .cc files include
+// this whatever compiles them; defined in kernels/*.cu only when the build has CUDA
+// (NDFLOW_HAS_CUDA). Every function enqueues work on `stream` and returns at once; a failed
+// launch throws DeviceError (NDFLOW_CUDA_CHECK), an unsupported dtype DTypeError.
+//
+// Dtype rules are decided by the caller (the same NumPy promotion as on the CPU): each
+// function gets the dtype to compute in and the dtype to store, and converts on the fly.
+#pragma once
+
+#include <cstdint>
+
+#include "ndflow/dtype.h"
+
+namespace ndflow::cuda {
+
+inline constexpr int kMaxDims = 8;
+
+// An operand seen in the output's shape: its first element and its strides in elements
+// (0 along broadcast dimensions).
+struct Operand {
+  const void* data = nullptr;
+  DType dtype = kFloat32;
+  std::int64_t strides[kMaxDims] = {};
+};
+
+// The output's shape (the output itself is contiguous, row-major).
+struct OutShape {
+  int ndim = 0;
+  std::int64_t dims[kMaxDims] = {};
+  std::int64_t numel() const noexcept {
+    std::int64_t n = 1;
+    for (int i = 0; i < ndim; ++i) n *= dims[i];
+    return n;
+  }
+};
+
+enum class BinaryOp : std::uint8_t {
+  kAdd,
+  kSubtract,
+  kMultiply,
+  kDivide,  // true division: the caller passes a floating compute dtype
+  kPower,
+  kMaximum,
+  kMinimum,
+  kEqual,  // comparisons store bool
+  kNotEqual,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual,
+};
+
+enum class UnaryOp : std::uint8_t {
+  kIdentity,  // a copy with conversion (astype, contiguous copies of views)
+  kNegative,
+  kAbs,
+  kExp,
+  kLog,
+  kSqrt,
+  kTanh,
+  kSigmoid,
+  kRelu,
+};
+
+// out[i] = the element at `value` (one element of dtype t, read on the host at the call),
+// for the n elements of a contiguous array.
+void fill(void* stream, void* out, DType t, std::int64_t n, const void* value);
+
+// out = op(a) over `shape`, computing in `compute` and storing `out_dtype`.
+void unary(void* stream, UnaryOp op, void* out, DType out_dtype, const Operand& a, DType compute,
+           const OutShape& shape);
+
+// out = op(a, b) over `shape` (a and b broadcast through their strides).
+void binary(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand& a,
+            const Operand& b, DType compute, const OutShape& shape);
+
+// out = where(cond, a, b) over `shape`; a, b and out have dtype `t`, cond any dtype.
+void where(void* stream, void* out, DType t, const Operand& cond, const Operand& a,
+           const Operand& b, const OutShape& shape);
+
+// Row-major batched product through cuBLAS, TF32 off unless allow_tf32:
+// c[p] (m x n, row stride ldc) = a[p] (m x k, row stride lda) * b[p] (k x n, row stride ldb)
+// for p < batch, each operand advancing by its batch stride (0 to reuse one matrix).
+// t is kFloat32 or kFloat64; the caller rejects other dtypes.
+struct GemmArgs {
+  DType t = kFloat32;
+  std::int64_t batch = 1, m = 0, n = 0, k = 0;
+  const void* a = nullptr;
+  std::int64_t lda = 0, batch_stride_a = 0;
+  const void* b = nullptr;
+  std::int64_t ldb = 0, batch_stride_b = 0;
+  void* c = nullptr;
+  std::int64_t ldc = 0, batch_stride_c = 0;
+  bool allow_tf32 = false;
+};
+void gemm(void* stream, const GemmArgs& args);
+
+// Reductions of a contiguous input of shape `in` over the axes flagged in `reduce_mask`
+// (bit i: axis i), into a contiguous output with those axes removed.
+enum class ReduceOp : std::uint8_t { kSum, kMax, kMin, kArgMax, kArgMin };
+void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* in, DType in_dtype,
+            DType compute, const OutShape& in_shape, std::uint32_t reduce_mask);
+
+// cuRAND (Philox): n values of dtype t (kFloat32 or kFloat64) into contiguous `out`.
+// The same (seed, offset) always gives the same numbers, whatever the stream or timing.
+void uniform(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed,
+             std::uint64_t offset, double low, double high);
+void normal(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed,
+            std::uint64_t offset, double mean, double stddev);
+
+}  // namespace ndflow::cuda
