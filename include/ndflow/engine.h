@@ -22,6 +22,7 @@
 #include <initializer_list>
 #include <memory>
 #include <new>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -295,7 +296,8 @@ class Engine {
   // --- Lanes -----------------------------------------------------------------------------
   Lane add_lane(LaneSpec spec);  // for backends; up to 64 lanes
   Lane find_lane(Device device, LaneKind kind, int index = 0) const;  // throws if none
-  std::string lane_name(Lane lane) const;                             // "cpu(0) compute"
+  std::optional<Lane> try_find_lane(Device device, LaneKind kind, int index = 0) const noexcept;
+  std::string lane_name(Lane lane) const;  // "cpu(0) compute"
   int lane_workers(Lane lane) const;
 
   // --- Introspection and profiling --------------------------------------------------------

@@ -8,6 +8,7 @@
 #include "array/cpu_allocator.h"
 #include "array/pool_allocator.h"
 #include "backends/cpu/strided_loop.h"
+#include "gpu/gpu_storage.h"
 #include "ops/launch.h"
 
 namespace ndflow {
@@ -21,6 +22,10 @@ Storage::~Storage() {
       std::unique_ptr<std::function<void()>> owned(release);
       if (*owned) (*owned)();
     });
+    return;
+  }
+  if (gpu) {
+    engine->delete_var(var, [g = gpu] { release_gpu_storage(g); });
     return;
   }
   engine->delete_var(var, [data = data, bytes = bytes] { cpu_free(data, bytes); });
@@ -48,14 +53,17 @@ Engine& array_engine() {
 void set_array_engine(Engine* engine) { g_array_engine.store(engine, std::memory_order_release); }
 
 Array new_array(const Shape& shape, DType dtype, Device device) {
-  if (!device.is_cpu())
-    throw DeviceError("ndflow: " + device.to_string() +
-                      " is not available: this build has no GPU backend yet");
+  GpuDevice* gpu = device.is_cpu() ? nullptr : &gpu_device(device);  // throws if none
   for (std::int64_t d : shape)
     if (d < 0) throw ShapeError("ndflow: negative dimension in shape " + shape.to_string());
   auto storage = std::allocate_shared<Storage>(PoolAllocator<Storage>());
   storage->bytes = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
-  storage->data = cpu_alloc(storage->bytes);
+  if (gpu) {
+    storage->gpu = allocate_gpu_storage(*gpu, storage->bytes);
+    storage->data = storage->gpu->block->data();
+  } else {
+    storage->data = cpu_alloc(storage->bytes);
+  }
   storage->device = device;
   storage->engine = &array_engine();
   storage->var = storage->engine->new_var();
@@ -107,10 +115,16 @@ bool Array::is_contiguous() const { return impl_of(*this, "is_contiguous").is_co
 void* Array::data_ptr() const { return impl_of(*this, "data_ptr").data(); }
 
 void Array::wait_to_read() const {
-  detail::array_engine().wait_to_read(impl_of(*this, "wait_to_read").var());
+  const detail::ArrayImpl& a = impl_of(*this, "wait_to_read");
+  detail::array_engine().wait_to_read(a.var());
+  // On a GPU the engine's part ends when the last write was enqueued; then its stream.
+  if (detail::GpuStorage* g = a.gpu()) g->sync.wait_for_last_write();
 }
 
-void wait_all() { detail::array_engine().wait_all(); }
+void wait_all() {
+  detail::array_engine().wait_all();
+  detail::synchronize_all_gpus();
+}
 
 namespace {
 
@@ -135,6 +149,7 @@ void gather_as(const detail::ArrayImpl& a, char* dest) {
 template <class T>
 std::vector<T> Array::to_vector() const {
   const detail::ArrayImpl& a = impl_of(*this, "to_vector");
+  if (!a.device().is_cpu()) return copy_to(Device::cpu()).to_vector<T>();
   wait_to_read();
   const std::size_t n = static_cast<std::size_t>(a.shape.numel());
   // Gather straight into the result; std::vector<bool> has no data(), so bool goes
@@ -153,6 +168,7 @@ std::vector<T> Array::to_vector() const {
 
 void Array::copy_to_host(void* dest) const {
   const detail::ArrayImpl& a = impl_of(*this, "copy_to_host");
+  if (!a.device().is_cpu()) return copy_to(Device::cpu()).copy_to_host(dest);
   wait_to_read();
   if (a.shape.numel() == 0) return;
   if (a.is_contiguous()) {

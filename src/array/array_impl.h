@@ -11,6 +11,8 @@
 
 namespace ndflow::detail {
 
+struct GpuStorage;  // gpu/gpu_storage.h
+
 // One allocation and its Var. When the last view goes, the memory is released by the op
 // that deletes the Var, i.e. after every op pushed on it is done.
 struct Storage {
@@ -22,6 +24,8 @@ struct Storage {
   // Memory ndflow does not own (from_external): how to give it back instead of cpu_free.
   // A pointer, so that the common Storage stays small.
   std::function<void()>* external_release = nullptr;
+  // Memory on a GPU: its block and fences (null on the CPU).
+  GpuStorage* gpu = nullptr;
 
   Storage() = default;
   Storage(const Storage&) = delete;
@@ -53,6 +57,7 @@ struct ArrayImpl {
            offset * static_cast<std::int64_t>(dtype_size(dtype));
   }
   Var var() const noexcept { return storage->var; }
+  GpuStorage* gpu() const noexcept { return storage->gpu; }
   Device device() const noexcept { return storage->device; }
   bool is_contiguous() const noexcept;
 };

@@ -115,6 +115,9 @@ Lane Engine::add_lane(LaneSpec spec) { return core_->add_lane(std::move(spec)); 
 Lane Engine::find_lane(Device device, LaneKind kind, int index) const {
   return core_->find_lane(device, kind, index);
 }
+std::optional<Lane> Engine::try_find_lane(Device device, LaneKind kind, int index) const noexcept {
+  return core_->try_find_lane(device, kind, index);
+}
 std::string Engine::lane_name(Lane lane) const { return core_->lane(lane).name(); }
 int Engine::lane_workers(Lane lane) const { return core_->lane(lane).spec().workers; }
 

@@ -571,12 +571,18 @@ Lane EngineCore::add_lane(LaneSpec spec) {
   return Lane{static_cast<std::uint16_t>(n)};
 }
 
-Lane EngineCore::find_lane(Device device, LaneKind kind, int index) const {
+std::optional<Lane> EngineCore::try_find_lane(Device device, LaneKind kind,
+                                              int index) const noexcept {
   const int n = num_lanes_.load(std::memory_order_acquire);
   for (int i = 0; i < n; ++i) {
     const LaneSpec& s = lanes_[i]->spec();
     if (s.device == device && s.kind == kind && s.index == index) return lanes_[i]->id();
   }
+  return std::nullopt;
+}
+
+Lane EngineCore::find_lane(Device device, LaneKind kind, int index) const {
+  if (std::optional<Lane> lane = try_find_lane(device, kind, index)) return *lane;
   throw std::invalid_argument("ndflow: no lane " + lane_label({device, kind, index, 1, true, {}}) +
                               " in this engine");
 }

@@ -8,6 +8,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "engine/block_pool.h"
@@ -41,6 +42,7 @@ class EngineCore {
 
   Lane add_lane(LaneSpec spec);
   Lane find_lane(Device device, LaneKind kind, int index) const;
+  std::optional<Lane> try_find_lane(Device device, LaneKind kind, int index) const noexcept;
   LaneExec& lane(Lane l) const;
   int num_lanes() const noexcept { return num_lanes_.load(std::memory_order_acquire); }
 

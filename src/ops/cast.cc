@@ -8,6 +8,7 @@
 
 #include "array/array_impl.h"
 #include "backends/cpu/strided_loop.h"
+#include "ops/gpu_op.h"
 #include "ops/launch.h"
 
 namespace ndflow {
@@ -99,9 +100,17 @@ Array Array::copy() const {
 
 Array Array::copy_to(Device device) const {
   const detail::ArrayImpl& a = detail::impl_of(*this, "copy_to");
-  // new_array throws DeviceError for a device this build has no backend for.
+  // new_array throws DeviceError for a device this process cannot use.
   Array out = detail::new_array(a.shape, a.dtype, device);
-  detail::push_convert("copy_to", *this, out, /*on_copy_lane=*/true);
+  if (device.is_cpu() && a.device().is_cpu()) {
+    detail::push_convert("copy_to", *this, out, /*on_copy_lane=*/true);
+    return out;
+  }
+  // To or from a GPU: one contiguous block moves (a view is made contiguous first, on its
+  // own device), on the copy lanes of the GPU side.
+  if (a.shape.numel() == 0) return out;
+  const Array src = a.is_contiguous() ? *this : copy();
+  detail::push_gpu_copy(src, out);
   return out;
 }
 

@@ -15,28 +15,33 @@
 
 #include "array/array_impl.h"
 #include "ndflow/engine.h"
+#include "ops/gpu_op.h"
 
 namespace ndflow::detail {
 
-// The Vars of a list of arrays, on the stack for the usual handful.
+// The Vars of a list of arrays, on the stack for the usual handful, and for arrays on a GPU
+// their storages' fences (gpu_op.h).
 class VarsOf {
  public:
   VarsOf() = default;
   explicit VarsOf(std::initializer_list<const Array*> arrays) {
     if (arrays.size() > kInline) heap_.reserve(arrays.size());
-    for (const Array* a : arrays) add(a->impl()->var());
+    for (const Array* a : arrays) add(*a->impl());
   }
   explicit VarsOf(const std::vector<Array>& arrays) {
     if (arrays.size() > kInline) heap_.reserve(arrays.size());
-    for (const Array& a : arrays) add(a.impl()->var());
+    for (const Array& a : arrays) add(*a.impl());
   }
   VarList list() const {
     return heap_.empty() ? VarList(std::span<const Var>(inline_, n_)) : VarList(heap_);
   }
+  const std::vector<GpuStorage*>& gpu_storages() const noexcept { return gpu_; }
 
  private:
   static constexpr std::size_t kInline = 6;
-  void add(Var v) {
+  void add(const ArrayImpl& a) {
+    if (GpuStorage* g = a.gpu()) gpu_.push_back(g);
+    const Var v = a.var();
     if (heap_.empty() && n_ < kInline) {
       inline_[n_++] = v;
       return;
@@ -47,15 +52,30 @@ class VarsOf {
   Var inline_[kInline];
   std::size_t n_ = 0;
   std::vector<Var> heap_;
+  std::vector<GpuStorage*> gpu_;  // empty (no allocation) for CPU arrays
 };
 
-// The compute lane of a device (CPU only until the CUDA backend exists).
+// Pushes kernel() as an op on GPU `device` (gpu_op.h).
+template <class Kernel>
+void push_gpu_op(const char* name, const VarsOf& reads, const VarsOf& writes, Device device,
+                 Kernel&& kernel, CudaLaunch cuda) {
+  push_gpu_kernel(name, reads.list(), reads.gpu_storages(), writes.list(), writes.gpu_storages(),
+                  device, HostKernel(std::forward<Kernel>(kernel)), std::move(cuda));
+}
+
+// The compute lane of a CPU device.
 inline Lane compute_lane(Device) { return Lane::cpu_compute(); }
 
-// Pushes kernel() reading `reads` and writing `writes` on their device's compute lane.
+// Pushes kernel() reading `reads` and writing `writes` on their device's compute lane. On
+// a GPU, kernel is the host kernel (run by simulated GPUs); `cuda` launches the op on a
+// CUDA GPU's stream (see gpu_op.h), and an op without one is refused there at the call.
 template <class Kernel>
 void launch(const char* name, const VarsOf& reads, const VarsOf& writes, Device device,
-            Kernel&& kernel) {
+            Kernel&& kernel, CudaLaunch cuda = {}) {
+  if (!device.is_cpu()) {
+    push_gpu_op(name, reads, writes, device, std::forward<Kernel>(kernel), std::move(cuda));
+    return;
+  }
   array_engine().push(std::forward<Kernel>(kernel), reads.list(), writes.list(),
                       compute_lane(device), 0, name);
 }
@@ -80,6 +100,10 @@ inline constexpr int kJoinPriority = 1;
 template <class Chunk>
 void launch_parallel(const char* name, const VarsOf& reads, const VarsOf& writes, Device device,
                      std::int64_t n, Chunk chunk, std::int64_t grain = kParallelGrain) {
+  if (!device.is_cpu()) {  // a GPU runs the whole range as one kernel
+    push_gpu_op(name, reads, writes, device, [chunk, n]() mutable { chunk(0, n); }, {});
+    return;
+  }
   Engine& engine = array_engine();
   const Lane lane = compute_lane(device);
   const int workers = engine.kind() == EngineKind::kNaive ? 1 : engine.lane_workers(lane);

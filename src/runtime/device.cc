@@ -6,6 +6,4 @@ std::string Device::to_string() const {
   return (type == DeviceType::kCPU ? "cpu(" : "gpu(") + std::to_string(index) + ")";
 }
 
-int num_gpus() { return 0; }  // no GPU backend in this build yet
-
 }  // namespace ndflow

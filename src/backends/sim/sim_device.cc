@@ -1,0 +1,264 @@
+#include "backends/sim/sim_device.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "ndflow/error.h"
+
+namespace ndflow::detail {
+namespace {
+
+std::string what_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace
+
+// One stream: a thread running its tasks in order. `completed` counts tasks done; an event
+// is the value `enqueued` had when it was recorded.
+struct SimStream {
+  std::mutex mu;
+  std::condition_variable cv;  // new work for the thread, and progress for waiters
+  std::deque<std::function<void()>> queue;
+  std::uint64_t enqueued = 0;
+  std::uint64_t completed = 0;
+  bool stopping = false;
+  std::thread thread;
+
+  void wait_for(std::uint64_t target) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return completed >= target; });
+  }
+};
+
+struct SimEvent {
+  std::shared_ptr<SimStream> stream;
+  std::uint64_t target;
+};
+
+struct SimDevice::State {
+  int index;
+  std::size_t total_bytes;
+
+  std::atomic<bool> failed{false};
+  std::mutex failure_mu;
+  std::exception_ptr failure;
+
+  std::mutex streams_mu;
+  std::vector<std::shared_ptr<SimStream>> streams;
+
+  // Memory: host blocks, counted against total_bytes.
+  std::mutex memory_mu;
+  std::unordered_map<void*, std::size_t> blocks;
+  std::size_t used_bytes = 0;
+
+  std::string label() const { return "simulated GPU " + std::to_string(index); }
+
+  void fail(std::exception_ptr e) {
+    std::lock_guard lock(failure_mu);
+    if (!failure) failure = std::move(e);
+    failed.store(true, std::memory_order_release);
+  }
+  void throw_if_failed() {
+    if (!failed.load(std::memory_order_acquire)) return;
+    std::lock_guard lock(failure_mu);
+    throw DeviceError("ndflow: " + label() + " failed (a kernel threw): " + what_of(failure));
+  }
+
+  void run(SimStream& s) {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(s.mu);
+        s.cv.wait(lock, [&] { return s.stopping || !s.queue.empty(); });
+        if (s.queue.empty()) return;  // stopping, and drained
+        task = std::move(s.queue.front());
+        s.queue.pop_front();
+      }
+      // A failed device skips later work, as a CUDA context does after a fault.
+      if (!failed.load(std::memory_order_acquire)) {
+        try {
+          task();
+        } catch (...) {
+          fail(std::current_exception());
+        }
+      }
+      task = nullptr;  // destroy captures before the work counts as done
+      {
+        std::lock_guard lock(s.mu);
+        ++s.completed;
+      }
+      s.cv.notify_all();
+    }
+  }
+
+  std::shared_ptr<SimStream> stream_of(Stream h) {
+    std::lock_guard lock(streams_mu);
+    for (const auto& s : streams)
+      if (reinterpret_cast<std::uintptr_t>(s.get()) == h.handle) return s;
+    throw std::invalid_argument("ndflow: " + label() + ": unknown stream");
+  }
+
+  void enqueue(Stream h, std::function<void()> fn) {
+    const std::shared_ptr<SimStream> s = stream_of(h);
+    {
+      std::lock_guard lock(s->mu);
+      s->queue.push_back(std::move(fn));
+      ++s->enqueued;
+    }
+    s->cv.notify_all();
+  }
+
+  Event record(Stream h) {
+    std::shared_ptr<SimStream> s = stream_of(h);
+    std::uint64_t target;
+    {
+      std::lock_guard lock(s->mu);
+      target = s->enqueued;
+    }
+    return Event{reinterpret_cast<std::uintptr_t>(new SimEvent{std::move(s), target})};
+  }
+};
+
+namespace {
+
+SimEvent& event_of(Event e) { return *reinterpret_cast<SimEvent*>(e.handle); }
+
+// What the caching allocator sees: host blocks, refused past the simulated total.
+class SimMemory final : public DeviceMemory {
+ public:
+  explicit SimMemory(SimDevice::State& state) : state_(state) {}
+  void* raw_alloc(std::size_t bytes) override {
+    std::lock_guard lock(state_.memory_mu);
+    if (bytes > state_.total_bytes - state_.used_bytes) return nullptr;
+    void* p = ::operator new(bytes, std::align_val_t(256), std::nothrow);
+    if (!p) return nullptr;
+    state_.blocks.emplace(p, bytes);
+    state_.used_bytes += bytes;
+    return p;
+  }
+  void raw_free(void* p) override {
+    std::lock_guard lock(state_.memory_mu);
+    auto it = state_.blocks.find(p);
+    if (it == state_.blocks.end()) return;
+    state_.used_bytes -= it->second;
+    state_.blocks.erase(it);
+    ::operator delete(p, std::align_val_t(256));
+  }
+  Event record_event(Stream s) override { return state_.record(s); }
+  bool event_done(Event e) override {
+    SimEvent& ev = event_of(e);
+    std::lock_guard lock(ev.stream->mu);
+    return ev.stream->completed >= ev.target;
+  }
+  void release_event(Event e) override { delete &event_of(e); }
+  std::size_t free_bytes() override {
+    std::lock_guard lock(state_.memory_mu);
+    return state_.total_bytes - state_.used_bytes;
+  }
+
+ private:
+  SimDevice::State& state_;
+};
+
+}  // namespace
+
+SimDevice::SimDevice(int index, std::size_t total_bytes) : state_(std::make_shared<State>()) {
+  state_->index = index;
+  state_->total_bytes = total_bytes;
+  memory_ = std::make_unique<SimMemory>(*state_);
+}
+
+SimDevice::~SimDevice() {
+  std::vector<std::shared_ptr<SimStream>> left;
+  {
+    std::lock_guard lock(state_->streams_mu);
+    left = state_->streams;
+  }
+  for (const auto& s : left) destroy_stream(Stream{reinterpret_cast<std::uintptr_t>(s.get())});
+}
+
+std::string SimDevice::name() const { return state_->label(); }
+std::size_t SimDevice::total_bytes() const { return state_->total_bytes; }
+
+DeviceMemory& SimDevice::memory() { return *memory_; }
+
+Stream SimDevice::create_stream() {
+  auto s = std::make_shared<SimStream>();
+  State* state = state_.get();
+  SimStream* raw = s.get();
+  {
+    std::lock_guard lock(state_->streams_mu);
+    state_->streams.push_back(s);
+  }
+  raw->thread = std::thread([state, raw] { state->run(*raw); });
+  return Stream{reinterpret_cast<std::uintptr_t>(raw)};
+}
+
+void SimDevice::destroy_stream(Stream h) {
+  std::shared_ptr<SimStream> s = state_->stream_of(h);
+  {
+    std::lock_guard lock(s->mu);
+    s->stopping = true;
+  }
+  s->cv.notify_all();
+  if (s->thread.joinable()) s->thread.join();
+  std::lock_guard lock(state_->streams_mu);
+  std::erase(state_->streams, s);
+}
+
+Event SimDevice::record_event(Stream s) { return state_->record(s); }
+
+bool SimDevice::query_event(Event e) {
+  state_->throw_if_failed();
+  SimEvent& ev = event_of(e);
+  std::lock_guard lock(ev.stream->mu);
+  return ev.stream->completed >= ev.target;
+}
+
+void SimDevice::synchronize_event(Event e) {
+  SimEvent& ev = event_of(e);
+  ev.stream->wait_for(ev.target);
+  state_->throw_if_failed();
+}
+
+void SimDevice::release_event(Event e) { delete &event_of(e); }
+
+void SimDevice::stream_wait_event(Stream s, Event e) {
+  // The waiting task holds the event's stream and target, not the event: the caller may
+  // release the event before the task runs.
+  SimEvent& ev = event_of(e);
+  state_->enqueue(s, [stream = ev.stream, target = ev.target] { stream->wait_for(target); });
+}
+
+void SimDevice::copy_async(void* dst, const void* src, std::size_t bytes, Stream s) {
+  state_->enqueue(s, [dst, src, bytes] { std::memcpy(dst, src, bytes); });
+}
+
+void SimDevice::copy_from_peer_async(void* dst, const void* src, StreamDevice&, std::size_t bytes,
+                                     Stream s) {
+  copy_async(dst, src, bytes, s);  // simulated devices share the host's memory
+}
+
+void SimDevice::enqueue_host_work(Stream s, std::function<void()> fn) {
+  state_->enqueue(s, std::move(fn));
+}
+
+}  // namespace ndflow::detail

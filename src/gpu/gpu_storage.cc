@@ -1,0 +1,35 @@
+#include "gpu/gpu_storage.h"
+
+namespace ndflow::detail {
+
+GpuStorage* allocate_gpu_storage(GpuDevice& gpu, std::size_t bytes) {
+  Block* block = gpu.allocator->allocate(bytes, gpu.stream(LaneKind::kCompute));
+  try {
+    return new GpuStorage(&gpu, block);
+  } catch (...) {
+    gpu.allocator->free(block);
+    throw;
+  }
+}
+
+void release_gpu_storage(GpuStorage* storage) noexcept {
+  GpuDevice& g = *storage->gpu;
+  for (const Fence& f : storage->sync.pending_fences()) {
+    if (f->device == g.device.get()) {
+      // Reused on another stream only after this one's work passed an event.
+      if (f->stream != storage->block->stream())
+        g.allocator->record_stream(storage->block, f->stream);
+      continue;
+    }
+    // Read by another GPU (a peer copy): the allocator's events live on this device's
+    // streams only, so wait for that copy here. Rare, and the release runs on a worker.
+    try {
+      f->device->synchronize_event(f->event);
+    } catch (...) {  // a failed device: its work will not run, the memory is free to reuse
+    }
+  }
+  g.allocator->free(storage->block);
+  delete storage;
+}
+
+}  // namespace ndflow::detail

@@ -1,0 +1,57 @@
+#include "gpu/gpu_sync.h"
+
+#include <algorithm>
+
+namespace ndflow::detail {
+
+void GpuSync::before(StreamDevice& stream_device, Stream stream, bool write) {
+  std::vector<Fence> waits;
+  {
+    std::lock_guard lock(mu_);
+    if (!accessed_ && stream != alloc_stream_) {
+      // The block's previous users ran on alloc_stream: order this stream after them.
+      auto fresh = std::make_shared<FenceEvent>(&device_, alloc_stream_,
+                                                device_.record_event(alloc_stream_));
+      waits.push_back(std::move(fresh));
+    }
+    if (last_write_ && last_write_->stream != stream) waits.push_back(last_write_);
+    if (write)
+      for (const Fence& r : reads_)
+        if (r->stream != stream) waits.push_back(r);
+  }
+  for (const Fence& f : waits) stream_device.stream_wait_event(stream, f->event);
+}
+
+void GpuSync::after(const Fence& fence, bool write) {
+  std::lock_guard lock(mu_);
+  accessed_ = true;
+  if (write) {
+    last_write_ = fence;
+    reads_.clear();
+    return;
+  }
+  auto same_stream = [&](const Fence& r) { return r->stream == fence->stream; };
+  auto it = std::find_if(reads_.begin(), reads_.end(), same_stream);
+  if (it != reads_.end())
+    *it = fence;  // the later read on a stream covers the earlier one
+  else
+    reads_.push_back(fence);
+}
+
+void GpuSync::wait_for_last_write() {
+  Fence f;
+  {
+    std::lock_guard lock(mu_);
+    f = last_write_;
+  }
+  if (f) f->device->synchronize_event(f->event);
+}
+
+std::vector<Fence> GpuSync::pending_fences() const {
+  std::lock_guard lock(mu_);
+  std::vector<Fence> out = reads_;
+  if (last_write_) out.push_back(last_write_);
+  return out;
+}
+
+}  // namespace ndflow::detail

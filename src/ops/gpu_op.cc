@@ -1,0 +1,92 @@
+#include "ops/gpu_op.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "gpu/gpu_storage.h"
+#include "ndflow/error.h"
+
+namespace ndflow::detail {
+namespace {
+
+// The GPU and stream to feed: the lane worker's own, or (a naive engine runs every op on
+// the pushing thread) the GPU's stream for that lane kind.
+GpuWorker stream_for(GpuDevice& gpu, LaneKind kind) {
+  const GpuWorker& w = current_gpu_worker();
+  if (w.gpu == &gpu) return w;
+  gpu.device->bind_thread();
+  return GpuWorker{&gpu, gpu.stream(kind)};
+}
+
+Fence record_fence(StreamDevice& device, Stream stream) {
+  return std::make_shared<FenceEvent>(&device, stream, device.record_event(stream));
+}
+
+void run_kernel(GpuDevice& gpu, const std::vector<GpuStorage*>& reads,
+                const std::vector<GpuStorage*>& writes, const HostKernel& host,
+                const CudaLaunch& cuda) {
+  const GpuWorker w = stream_for(gpu, LaneKind::kCompute);
+  StreamDevice& dev = *gpu.device;
+  for (GpuStorage* r : reads) r->sync.before(dev, w.stream, /*write=*/false);
+  for (GpuStorage* x : writes) x->sync.before(dev, w.stream, /*write=*/true);
+  if (dev.simulated())
+    dev.enqueue_host_work(w.stream, host);
+  else
+    cuda(reinterpret_cast<void*>(w.stream.handle));
+  const Fence fence = record_fence(dev, w.stream);
+  for (GpuStorage* r : reads) r->sync.after(fence, /*write=*/false);
+  for (GpuStorage* x : writes) x->sync.after(fence, /*write=*/true);
+}
+
+}  // namespace
+
+void push_gpu_kernel(const char* name, VarList reads, std::vector<GpuStorage*> read_gpu,
+                     VarList writes, std::vector<GpuStorage*> write_gpu, Device device,
+                     HostKernel host, CudaLaunch cuda) {
+  GpuDevice& gpu = gpu_device(device);
+  if (!gpu.device->simulated() && !cuda)
+    throw DeviceError(std::string("ndflow: ") + name +
+                      " does not run on CUDA GPUs yet (it runs on the CPU and on simulated "
+                      "GPUs); copy the array to the CPU with copy_to(cpu()) first");
+  Engine& engine = array_engine();
+  engine.push(
+      [gpu = &gpu, rg = std::move(read_gpu), wg = std::move(write_gpu), host = std::move(host),
+       cuda = std::move(cuda)] { run_kernel(*gpu, rg, wg, host, cuda); },
+      reads, writes, gpu_lane(engine, device, LaneKind::kCompute), 0, name);
+}
+
+void push_gpu_copy(const Array& src, const Array& out) {
+  const ArrayImpl& s = *src.impl();
+  const ArrayImpl& o = *out.impl();
+  const std::size_t bytes = static_cast<std::size_t>(o.shape.numel()) * dtype_size(o.dtype);
+  GpuStorage* sg = s.gpu();
+  GpuStorage* og = o.gpu();
+  // The lane: into a GPU from the host, copy-in; out of a GPU to the host, copy-out;
+  // between GPUs, the receiving GPU's peer-copy lane.
+  const LaneKind kind = !sg ? LaneKind::kCopyIn : !og ? LaneKind::kCopyOut : LaneKind::kPeerCopy;
+  const Device lane_device = og ? o.device() : s.device();
+  GpuDevice& gpu = gpu_device(lane_device);
+  const bool touches_host = !sg || !og;
+  Engine& engine = array_engine();
+  engine.push(
+      [&gpu, kind, src, out, sg, og, bytes, touches_host](OpContext& ctx) {
+        const GpuWorker w = stream_for(gpu, kind);
+        StreamDevice& dev = *gpu.device;
+        if (sg) sg->sync.before(dev, w.stream, /*write=*/false);
+        if (og) og->sync.before(dev, w.stream, /*write=*/true);
+        void* dst = out.impl()->data();
+        const void* from = src.impl()->data();
+        if (sg && og)
+          dev.copy_from_peer_async(dst, from, *sg->gpu->device, bytes, w.stream);
+        else
+          dev.copy_async(dst, from, bytes, w.stream);
+        const Fence fence = record_fence(dev, w.stream);
+        if (sg) sg->sync.after(fence, /*write=*/false);
+        if (og) og->sync.after(fence, /*write=*/true);
+        if (touches_host) complete_when_done(fence, ctx.defer());
+      },
+      VarList{s.var()}, VarList{o.var()}, gpu_lane(engine, lane_device, kind), 0, "copy_to");
+}
+
+}  // namespace ndflow::detail
