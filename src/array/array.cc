@@ -124,6 +124,9 @@ void Array::wait_to_read() const {
 void wait_all() {
   detail::array_engine().wait_all();
   detail::synchronize_all_gpus();
+  // What the GPUs' work held (a simulated kernel's closure may hold the last handle to an
+  // array) is released by now; wait for those releases too.
+  detail::array_engine().wait_all();
 }
 
 namespace {
@@ -227,6 +230,8 @@ Array ones(const Shape& shape, DType dtype, Device device) { return full(shape, 
 
 template <class T>
 Array from_data(const T* data, const Shape& shape, Device device) {
+  // A GPU's memory is written by its streams only: stage on the host, then copy.
+  if (!device.is_cpu()) return from_data(data, shape, Device::cpu()).copy_to(device);
   Array out = detail::new_array(shape, dtype_of<T>(), device);
   // Fresh storage has no pending ops: copy now, since `data` need not outlive the call.
   if (out.size() > 0) std::memcpy(out.impl()->data(), data, out.size() * sizeof(T));

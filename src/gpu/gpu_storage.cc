@@ -22,10 +22,11 @@ void release_gpu_storage(GpuStorage* storage) noexcept {
       continue;
     }
     // Read by another GPU (a peer copy): the allocator's events live on this device's
-    // streams only, so wait for that copy here. Rare, and the release runs on a worker.
+    // streams, so make the block's own stream (whose later work may reuse it at once)
+    // wait for that copy. No host wait: a release may run on any thread.
     try {
-      f->device->synchronize_event(f->event);
-    } catch (...) {  // a failed device: its work will not run, the memory is free to reuse
+      g.device->stream_wait_event(storage->block->stream(), f->event);
+    } catch (...) {  // a failed device runs nothing more: the memory is free to reuse
     }
   }
   g.allocator->free(storage->block);

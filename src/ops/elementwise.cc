@@ -450,7 +450,10 @@ Array where(const Array& condition, const Array& a, const Array& b) {
 Array scalar_like(Scalar s, const Array& like) {
   const detail::ArrayImpl& li = impl_of(like, "scalar_like");
   const DType t = detail::scalar_dtype(s, li.dtype);
-  // Fresh storage has no pending ops: write the one element now (no fill op to push).
+  // A GPU's memory is written by its streams only (a reused block may still be read by
+  // one): there, a fill op.
+  if (!li.device().is_cpu()) return full(Shape{}, s, t, li.device());
+  // Fresh host storage has no pending ops: write the one element now (no op to push).
   Array out = detail::new_array(Shape{}, t, li.device());
   char* data = out.impl()->data();
   visit_dtype(t, [&](auto tag) {

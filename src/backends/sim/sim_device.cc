@@ -39,12 +39,17 @@ struct SimStream {
   std::deque<std::function<void()>> queue;
   std::uint64_t enqueued = 0;
   std::uint64_t completed = 0;
+  std::uint64_t reaped = 0;  // completed tasks whose closures are destroyed
   bool stopping = false;
   std::thread thread;
 
   void wait_for(std::uint64_t target) {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return completed >= target; });
+  }
+  void wait_reaped(std::uint64_t target) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return reaped >= target; });
   }
 };
 
@@ -58,6 +63,7 @@ struct SimDevice::State {
   std::size_t total_bytes;
 
   std::atomic<bool> failed{false};
+  std::atomic<std::uint64_t> host_waits{0};
   std::mutex failure_mu;
   std::exception_ptr failure;
 
@@ -82,6 +88,43 @@ struct SimDevice::State {
     throw DeviceError("ndflow: " + label() + " failed (a kernel threw): " + what_of(failure));
   }
 
+  // Finished work is destroyed on the reaper thread, never on a stream's: a kernel's
+  // closure may hold the last handle to an array, and dropping it pushes that array's
+  // release, which may block under the engine's backpressure until copies complete, which
+  // may need this stream. (A CUDA stream holds no C++ objects at all.) Host waits also wait
+  // for the reaping of the work they wait for, so that after wait_all those releases are
+  // pushed (see ndflow::wait_all).
+  std::mutex reaper_mu;
+  std::condition_variable reaper_cv;
+  std::deque<std::pair<SimStream*, std::function<void()>>> to_destroy;
+  bool reaper_stopping = false;
+  std::thread reaper;
+
+  void reap(SimStream& s, std::function<void()> done) {
+    {
+      std::lock_guard lock(reaper_mu);
+      to_destroy.emplace_back(&s, std::move(done));
+    }
+    reaper_cv.notify_one();
+  }
+  void run_reaper() {
+    std::unique_lock lock(reaper_mu);
+    for (;;) {
+      reaper_cv.wait(lock, [&] { return reaper_stopping || !to_destroy.empty(); });
+      if (to_destroy.empty()) return;
+      auto [stream, done] = std::move(to_destroy.front());
+      to_destroy.pop_front();
+      lock.unlock();
+      done = nullptr;
+      {
+        std::lock_guard stream_lock(stream->mu);
+        ++stream->reaped;
+      }
+      stream->cv.notify_all();
+      lock.lock();
+    }
+  }
+
   void run(SimStream& s) {
     for (;;) {
       std::function<void()> task;
@@ -100,12 +143,12 @@ struct SimDevice::State {
           fail(std::current_exception());
         }
       }
-      task = nullptr;  // destroy captures before the work counts as done
       {
         std::lock_guard lock(s.mu);
         ++s.completed;
       }
       s.cv.notify_all();
+      reap(s, std::move(task));
     }
   }
 
@@ -184,6 +227,8 @@ SimDevice::SimDevice(int index, std::size_t total_bytes) : state_(std::make_shar
   state_->index = index;
   state_->total_bytes = total_bytes;
   memory_ = std::make_unique<SimMemory>(*state_);
+  State* state = state_.get();
+  state_->reaper = std::thread([state] { state->run_reaper(); });
 }
 
 SimDevice::~SimDevice() {
@@ -193,6 +238,12 @@ SimDevice::~SimDevice() {
     left = state_->streams;
   }
   for (const auto& s : left) destroy_stream(Stream{reinterpret_cast<std::uintptr_t>(s.get())});
+  {
+    std::lock_guard lock(state_->reaper_mu);
+    state_->reaper_stopping = true;
+  }
+  state_->reaper_cv.notify_one();
+  state_->reaper.join();
 }
 
 std::string SimDevice::name() const { return state_->label(); }
@@ -234,12 +285,17 @@ bool SimDevice::query_event(Event e) {
 }
 
 void SimDevice::synchronize_event(Event e) {
+  state_->host_waits.fetch_add(1, std::memory_order_relaxed);
   SimEvent& ev = event_of(e);
-  ev.stream->wait_for(ev.target);
+  ev.stream->wait_reaped(ev.target);
   state_->throw_if_failed();
 }
 
 void SimDevice::release_event(Event e) { delete &event_of(e); }
+
+std::uint64_t SimDevice::host_waits() const noexcept {
+  return state_->host_waits.load(std::memory_order_relaxed);
+}
 
 void SimDevice::stream_wait_event(Stream s, Event e) {
   // The waiting task holds the event's stream and target, not the event: the caller may

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,10 @@ class SimDevice final : public StreamDevice {
   void copy_from_peer_async(void* dst, const void* src, StreamDevice& src_device, std::size_t bytes,
                             Stream s) override;
   void enqueue_host_work(Stream s, std::function<void()> fn) override;
+
+  // How many times a host thread blocked on this device (synchronize_event): tests check
+  // that pushing work never does.
+  std::uint64_t host_waits() const noexcept;
 
   struct State;  // shared with the streams and events (sim_device.cc)
 

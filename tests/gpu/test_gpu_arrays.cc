@@ -1,0 +1,208 @@
+// Arrays on GPUs, run on simulated GPUs (CTest sets NDFLOW_SIMULATED_GPUS=2): the lanes,
+// the fences between streams, the copy lanes, host waits and the allocator, checked against
+// the CPU. A simulated GPU runs the CPU kernels on one thread per stream, so results must
+// equal the CPU's bit for bit, and any missing order between streams is a data race
+// (ThreadSanitizer runs this suite too).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "array/array_impl.h"
+#include "array/harness.h"
+#include "array/random_program.h"
+#include "backends/sim/sim_device.h"
+#include "gpu/gpu_device.h"
+#include "ndflow/array.h"
+#include "ndflow/engine.h"
+#include "ndflow/error.h"
+
+namespace ndflow_test {
+namespace {
+
+using ndflow::Device;
+using ndflow::Engine;
+using ndflow::EngineKind;
+using ndflow::EngineOptions;
+
+const Device kGpu0 = Device::gpu(0);
+const Device kGpu1 = Device::gpu(1);
+
+class GpuArrayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (ndflow::num_gpus() < 2)
+      GTEST_SKIP() << "needs 2 GPUs (this suite runs with NDFLOW_SIMULATED_GPUS=2): "
+                   << ndflow::detail::gpu_absence_reason();
+  }
+  void TearDown() override { ndflow::wait_all(); }
+};
+
+ndflow::detail::GpuDevice& gpu(Device d) { return ndflow::detail::gpu_device(d); }
+
+std::vector<float> iota(int n, float start = 0) {
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = start + static_cast<float>(i);
+  return v;
+}
+
+TEST_F(GpuArrayTest, DevicesAreCountedAndAMissingOneIsAClearError) {
+  EXPECT_EQ(ndflow::num_gpus(), 2);
+  EXPECT_TRUE(ndflow::detail::gpus_simulated());
+  try {
+    (void)ndflow::zeros({2}, ndflow::kFloat32, Device::gpu(2));
+    FAIL() << "gpu(2) should not exist";
+  } catch (const ndflow::DeviceError& e) {
+    EXPECT_NE(std::string(e.what()).find("this process has 2 GPUs (gpu(0) to gpu(1))"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(GpuArrayTest, CopiesBetweenHostAndGpusKeepEveryDtypesValues) {
+  std::mt19937_64 rng(7);
+  for (DType t : all_dtypes()) {
+    const Array host = random_array(rng, {3, 5}, t);
+    const Array back = host.copy_to(kGpu0).copy_to(kGpu1).copy_to(kGpu0).copy_to(Device::cpu());
+    EXPECT_EQ(back.device(), Device::cpu());
+    EXPECT_EQ(back.dtype(), t);
+    EXPECT_EQ(back.to_vector<double>(), host.to_vector<double>()) << ndflow::dtype_name(t);
+  }
+}
+
+TEST_F(GpuArrayTest, ResultsStayOnTheirGpuAndPrintSo) {
+  const Array x = ndflow::ones({2, 2}, ndflow::kFloat32, kGpu1);
+  const Array y = ndflow::matmul(x, x) + 1;
+  EXPECT_EQ(y.device(), kGpu1);
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{3, 3, 3, 3}));
+  EXPECT_NE(y.to_string().find("ctx=gpu(1)"), std::string::npos) << y.to_string();
+  EXPECT_EQ(ndflow::sum(y).item<float>(), 12.0f);
+}
+
+TEST_F(GpuArrayTest, ArraysOnDifferentDevicesAreRefusedAtTheCall) {
+  const Array a = ndflow::ones({2}, ndflow::kFloat32, kGpu0);
+  const Array b = ndflow::ones({2}, ndflow::kFloat32, kGpu1);
+  const Array c = ndflow::ones({2});
+  EXPECT_THROW((void)(a + b), ndflow::DeviceError);
+  EXPECT_THROW((void)(a + c), ndflow::DeviceError);
+}
+
+// The random programs of test_engine_modes.cc, with their arrays on a GPU (and visiting the
+// other GPU and the host), give the CPU's results bit for bit, on every engine shape.
+TEST_F(GpuArrayTest, RandomProgramsOnGpusMatchTheCpuBitForBit) {
+  EngineOptions naive;
+  naive.kind = EngineKind::kNaive;
+  EngineOptions threaded;
+  threaded.cpu_workers = 2;
+  EngineOptions tight = threaded;
+  tight.max_inflight = 8;
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    std::vector<std::vector<double>> reference;
+    {
+      Engine engine(naive);
+      ndflow::detail::set_array_engine(&engine);
+      reference = run_program(seed);
+      ndflow::detail::set_array_engine(nullptr);
+    }
+    for (const EngineOptions& options : {naive, threaded, tight}) {
+      for (Device d : {kGpu0, kGpu1}) {
+        Engine engine(options);
+        ndflow::detail::set_array_engine(&engine);
+        const auto got = run_program(seed, d);
+        engine.wait_all();
+        ndflow::detail::synchronize_all_gpus();
+        ndflow::detail::set_array_engine(nullptr);
+        ASSERT_EQ(got.size(), reference.size());
+        for (std::size_t i = 0; i < got.size(); ++i)
+          ASSERT_EQ(got[i], reference[i])
+              << "seed " << seed << " on " << d.to_string() << ", result " << i;
+      }
+    }
+  }
+}
+
+// A copy to the host of what a long chain on the compute stream writes waits for the chain
+// (read after write across streams), without the host waiting in between.
+TEST_F(GpuArrayTest, ACopyOutWaitsForTheComputeStreamsWrite) {
+  const std::vector<float> v = iota(64 * 64, -100);
+  const Array host = ndflow::from_vector(v, {64, 64});
+  Array cpu_ref = host, on_gpu = host.copy_to(kGpu0);
+  for (int i = 0; i < 20; ++i) {
+    cpu_ref = ndflow::tanh(ndflow::matmul(cpu_ref, cpu_ref) * 0.01);
+    on_gpu = ndflow::tanh(ndflow::matmul(on_gpu, on_gpu) * 0.01);
+  }
+  EXPECT_EQ(on_gpu.copy_to(Device::cpu()).to_vector<float>(), cpu_ref.to_vector<float>());
+}
+
+// A write on the compute stream after a copy-out of the same array read it (write after
+// read across streams): the copy still sees the old values.
+TEST_F(GpuArrayTest, AWriteWaitsForAnEarlierCopyOutsRead) {
+  for (int round = 0; round < 50; ++round) {
+    Array x = ndflow::full({256}, round, ndflow::kFloat32, kGpu0);
+    const Array seen = x.copy_to(Device::cpu());
+    x += 1000;
+    const std::vector<float> got = seen.to_vector<float>();
+    ASSERT_EQ(got, std::vector<float>(256, static_cast<float>(round))) << "round " << round;
+    ASSERT_EQ(x.to_vector<float>(), std::vector<float>(256, static_cast<float>(round + 1000)));
+  }
+}
+
+// Memory freed by one stream's work and reused by a copy-in on another stream: the copy
+// waits for that work (the allocator hands blocks out for the compute stream).
+TEST_F(GpuArrayTest, ReusedMemoryIsNotOverwrittenWhileStillRead) {
+  const std::vector<float> ones(4096, 1.0f);
+  for (int round = 0; round < 50; ++round) {
+    Array product;
+    {
+      const Array a = ndflow::from_vector(iota(4096, static_cast<float>(round)), {4096}, kGpu0);
+      product = a * 2;  // reads a on the compute stream; a's block is then free
+    }
+    const Array b = ndflow::from_vector(ones, {4096}, kGpu0);  // may reuse a's block
+    const std::vector<float> got = product.to_vector<float>();
+    for (int i = 0; i < 4096; i += 511)
+      ASSERT_EQ(got[static_cast<std::size_t>(i)], 2.0f * static_cast<float>(round + i));
+    ASSERT_EQ(b.to_vector<float>(), ones);
+  }
+}
+
+// No host synchronisation per op: pushing GPU work waits for nothing; only waits do.
+TEST_F(GpuArrayTest, PushingGpuOpsNeverWaitsOnTheHost) {
+  auto* sim = dynamic_cast<ndflow::detail::SimDevice*>(gpu(kGpu0).device.get());
+  ASSERT_NE(sim, nullptr);
+  Array x = ndflow::ones({32, 32}, ndflow::kFloat32, kGpu0);
+  ndflow::wait_all();
+  const std::uint64_t before = sim->host_waits();
+  for (int i = 0; i < 100; ++i) x = ndflow::tanh(ndflow::matmul(x, x) * 0.01) + 0.5;
+  const Array on_host = x.copy_to(Device::cpu());
+  ndflow::detail::array_engine().wait_all();  // every op issued (the copy: done)
+  EXPECT_EQ(sim->host_waits(), before) << "an op or the copy synchronised with the host";
+  (void)on_host.to_vector<float>();
+}
+
+TEST_F(GpuArrayTest, FreedArraysGiveTheirMemoryBackToTheCache) {
+  ndflow::wait_all();
+  auto& allocator = *gpu(kGpu1).allocator;
+  const std::size_t before = allocator.stats().allocated_bytes;
+  {
+    std::vector<Array> arrays;
+    for (int i = 0; i < 8; ++i) arrays.push_back(ndflow::ones({1 << 18}, ndflow::kFloat32, kGpu1));
+    EXPECT_GE(allocator.stats().allocated_bytes, before + 8 * (std::size_t{1} << 20));
+  }
+  ndflow::wait_all();
+  EXPECT_EQ(allocator.stats().allocated_bytes, before);
+}
+
+TEST_F(GpuArrayTest, TooLargeAnArrayIsAnOutOfMemoryErrorAtTheCall) {
+  try {
+    (void)ndflow::empty({std::int64_t{1} << 40}, ndflow::kFloat32, kGpu0);
+    FAIL() << "4 TiB fitted a simulated GPU";
+  } catch (const ndflow::OutOfMemoryError& e) {
+    EXPECT_NE(std::string(e.what()).find("gpu(0)"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(ndflow::ones({2}, ndflow::kFloat32, kGpu0).to_vector<float>(),
+            (std::vector<float>{1, 1}));
+}
+
+}  // namespace
+}  // namespace ndflow_test
