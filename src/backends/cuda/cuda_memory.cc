@@ -3,40 +3,10 @@
 #include "backends/cuda/cuda_memory.h"
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/current_device.h"
 #include "ndflow/error.h"
 
 namespace ndflow::cuda {
-namespace {
-
-// Makes `device` current for one call and restores the caller's device after: the
-// allocator runs on pushing threads and engine workers, which may be bound to another GPU.
-class CurrentDeviceScope {
- public:
-  explicit CurrentDeviceScope(int device) {
-    NDFLOW_CUDA_CHECK(cudaGetDevice(&previous_));
-    if (previous_ != device) {
-      NDFLOW_CUDA_CHECK(cudaSetDevice(device));
-      switched_ = true;
-    }
-  }
-  ~CurrentDeviceScope() {
-    if (!switched_) return;
-    try {
-      NDFLOW_CUDA_CHECK(cudaSetDevice(previous_));
-    } catch (const DeviceError&) {
-      // It was current a moment ago, so only a lost context fails here, and a destructor
-      // cannot throw: the next checked call reports it.
-    }
-  }
-  CurrentDeviceScope(const CurrentDeviceScope&) = delete;
-  CurrentDeviceScope& operator=(const CurrentDeviceScope&) = delete;
-
- private:
-  int previous_ = 0;
-  bool switched_ = false;
-};
-
-}  // namespace
 
 CudaDeviceMemory::~CudaDeviceMemory() {
   for (cudaEvent_t e : spare_events_) {

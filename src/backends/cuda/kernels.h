@@ -4,6 +4,10 @@
 // (NDFLOW_HAS_CUDA). Every function enqueues work on `stream` and returns at once; a failed
 // launch throws DeviceError (NDFLOW_CUDA_CHECK), an unsupported dtype DTypeError.
 //
+// The calling thread must have the stream's device current: a GPU lane worker, which called
+// StreamDevice::bind_thread. gemm, uniform and normal keep one cuBLAS handle or cuRAND
+// generator per (thread, device), so one thread must not call them for two streams at once.
+//
 // Dtype rules are decided by the caller (the same NumPy promotion as on the CPU): each
 // function gets the dtype to compute in and the dtype to store, and converts on the fly.
 #pragma once
@@ -75,14 +79,16 @@ void unary(void* stream, UnaryOp op, void* out, DType out_dtype, const Operand& 
 void binary(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand& a,
             const Operand& b, DType compute, const OutShape& shape);
 
-// out = where(cond, a, b) over `shape`; a, b and out have dtype `t`, cond any dtype.
+// out = where(cond, a, b) over `shape`; out has dtype `t` (a and b too, normally: another
+// dtype is converted), cond any dtype (nonzero is true).
 void where(void* stream, void* out, DType t, const Operand& cond, const Operand& a,
            const Operand& b, const OutShape& shape);
 
 // Row-major batched product through cuBLAS, TF32 off unless allow_tf32:
 // c[p] (m x n, row stride ldc) = a[p] (m x k, row stride lda) * b[p] (k x n, row stride ldb)
-// for p < batch, each operand advancing by its batch stride (0 to reuse one matrix).
-// t is kFloat32 or kFloat64; the caller rejects other dtypes.
+// for p < batch, each operand advancing by its batch stride (0 to reuse one of a or b; c's
+// matrices must not overlap). cuBLAS requires lda >= max(1, k) and ldb, ldc >= max(1, n).
+// k == 0 stores zeros. t is kFloat32 or kFloat64; the caller rejects other dtypes.
 struct GemmArgs {
   DType t = kFloat32;
   std::int64_t batch = 1, m = 0, n = 0, k = 0;
@@ -96,14 +102,25 @@ struct GemmArgs {
 };
 void gemm(void* stream, const GemmArgs& args);
 
-// Reductions of a contiguous input of shape `in` over the axes flagged in `reduce_mask`
-// (bit i: axis i), into a contiguous output with those axes removed.
+// Reductions of a contiguous input of shape `in_shape` over the axes flagged in
+// `reduce_mask` (bit i: axis i), into a contiguous output with those axes removed. `compute`
+// is the accumulator's dtype for kSum (as on the CPU: float64 for floating inputs, int64,
+// which wraps, for integers and bool) and the input's dtype for the others. kArgMax and
+// kArgMin store int64 indices into the reduced axes flattened row-major: the first extreme,
+// or the first NaN. An empty reduced range stores 0 for kSum (the others are rejected at the
+// call).
 enum class ReduceOp : std::uint8_t { kSum, kMax, kMin, kArgMax, kArgMin };
 void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* in, DType in_dtype,
             DType compute, const OutShape& in_shape, std::uint32_t reduce_mask);
 
 // cuRAND (Philox): n values of dtype t (kFloat32 or kFloat64) into contiguous `out`.
-// The same (seed, offset) always gives the same numbers, whatever the stream or timing.
+// The same (seed, offset, n) always gives the same numbers, whatever the stream or timing.
+// `offset` is cuRAND's absolute offset into the seed's sequence, counted in cuRAND's raw
+// draws, which are not one per value for every distribution and dtype: give ops meant to be
+// independent different seeds, or offsets far apart. uniform gives [low, high), as the CPU
+// does (cuRAND's own interval is (0, 1]). normal of an odd n takes
+// its last value from a pair made with a derived seed in a 2-element stream-ordered buffer
+// (cudaMallocAsync), because cuRAND makes normals in pairs.
 void uniform(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed,
              std::uint64_t offset, double low, double high);
 void normal(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed,

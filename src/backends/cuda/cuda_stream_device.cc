@@ -1,0 +1,175 @@
+// CudaStreamDevice: every CUDA call goes through NDFLOW_CUDA_CHECK, except the answers that
+// are not failures (cudaEventQuery's "not ready", peer access already on, no device at all).
+#include "backends/cuda/cuda_stream_device.h"
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/current_device.h"
+#include "ndflow/error.h"
+
+namespace ndflow::cuda {
+namespace {
+
+detail::Event to_event(cudaEvent_t e) noexcept {
+  return detail::Event{reinterpret_cast<std::uintptr_t>(e)};
+}
+
+// Peer access is a property of the process's contexts, not of one CudaStreamDevice, so the
+// pairs already set up are process-wide. Called with `device` current. A pair whose GPUs
+// cannot reach each other is remembered too: cudaMemcpyPeerAsync stages those copies itself.
+void enable_peer_access_once(int device, int peer) {
+  static std::mutex mu;
+  static std::set<std::pair<int, int>> done;
+  std::lock_guard lock(mu);
+  if (done.count({device, peer}) != 0) return;
+  int can_access = 0;
+  NDFLOW_CUDA_CHECK(cudaDeviceCanAccessPeer(&can_access, device, peer));
+  if (can_access != 0) {
+    const cudaError_t status = cudaDeviceEnablePeerAccess(peer, 0);
+    if (status == cudaErrorPeerAccessAlreadyEnabled)
+      (void)cudaGetLastError();  // someone else (another library) enabled it: fine
+    else
+      NDFLOW_CUDA_CHECK(status);
+  }
+  done.insert({device, peer});
+}
+
+}  // namespace
+
+CudaStreamDevice::CudaStreamDevice(int ordinal) : ordinal_(ordinal), memory_(ordinal) {
+  cudaDeviceProp prop{};
+  NDFLOW_CUDA_CHECK(cudaGetDeviceProperties(&prop, ordinal));
+  name_ = prop.name;
+  total_bytes_ = prop.totalGlobalMem;
+}
+
+CudaStreamDevice::~CudaStreamDevice() {
+  for (cudaEvent_t e : spare_events_) {
+    try {
+      NDFLOW_CUDA_CHECK(cudaEventDestroy(e));
+    } catch (const DeviceError&) {
+      // At teardown the context may already be gone, and with it the events.
+    }
+  }
+}
+
+void CudaStreamDevice::bind_thread() { NDFLOW_CUDA_CHECK(cudaSetDevice(ordinal_)); }
+
+detail::Stream CudaStreamDevice::create_stream() {
+  CurrentDeviceScope scope(ordinal_);  // a stream belongs to the device current at creation
+  cudaStream_t s = nullptr;
+  NDFLOW_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  return to_stream(s);
+}
+
+void CudaStreamDevice::destroy_stream(detail::Stream s) {
+  CurrentDeviceScope scope(ordinal_);
+  NDFLOW_CUDA_CHECK(cudaStreamSynchronize(to_cuda_stream(s)));
+  NDFLOW_CUDA_CHECK(cudaStreamDestroy(to_cuda_stream(s)));
+}
+
+// Timing is off: ndflow only asks "done yet?" and orders streams, and timing-free events are
+// cheaper to record, query and wait on.
+detail::Event CudaStreamDevice::record_event(detail::Stream s) {
+  CurrentDeviceScope scope(ordinal_);  // the event must belong to the stream's device
+  cudaEvent_t e = nullptr;
+  {
+    std::lock_guard lock(events_mu_);
+    if (!spare_events_.empty()) {
+      e = spare_events_.back();
+      spare_events_.pop_back();
+    }
+  }
+  if (e == nullptr) NDFLOW_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  const cudaError_t status = cudaEventRecord(e, to_cuda_stream(s));
+  if (status != cudaSuccess) {
+    release_event(to_event(e));
+    NDFLOW_CUDA_CHECK(status);
+  }
+  return to_event(e);
+}
+
+bool CudaStreamDevice::query_event(detail::Event e) {
+  const cudaError_t status = cudaEventQuery(to_cuda_event(e));
+  if (status == cudaErrorNotReady) return false;  // an answer, not an error
+  NDFLOW_CUDA_CHECK(status);
+  return true;
+}
+
+void CudaStreamDevice::synchronize_event(detail::Event e) {
+  NDFLOW_CUDA_CHECK(cudaEventSynchronize(to_cuda_event(e)));
+}
+
+void CudaStreamDevice::release_event(detail::Event e) {
+  {
+    std::lock_guard lock(events_mu_);
+    if (spare_events_.size() < kMaxSpareEvents) {
+      spare_events_.push_back(to_cuda_event(e));
+      return;
+    }
+  }
+  // Destroying an event whose work is still pending is allowed: CUDA frees it once done.
+  NDFLOW_CUDA_CHECK(cudaEventDestroy(to_cuda_event(e)));
+}
+
+void CudaStreamDevice::stream_wait_event(detail::Stream s, detail::Event e) {
+  CurrentDeviceScope scope(ordinal_);
+  NDFLOW_CUDA_CHECK(cudaStreamWaitEvent(to_cuda_stream(s), to_cuda_event(e), 0));
+}
+
+void CudaStreamDevice::copy_async(void* dst, const void* src, std::size_t bytes, detail::Stream s) {
+  if (bytes == 0) return;
+  CurrentDeviceScope scope(ordinal_);
+  // cudaMemcpyDefault: unified addressing tells host from device memory by the pointers.
+  NDFLOW_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, to_cuda_stream(s)));
+}
+
+void CudaStreamDevice::copy_from_peer_async(void* dst, const void* src,
+                                            detail::StreamDevice& src_device, std::size_t bytes,
+                                            detail::Stream s) {
+  if (src_device.simulated())
+    throw std::logic_error("ndflow: CudaStreamDevice::copy_from_peer_async: the source device (" +
+                           src_device.name() + ") is simulated; copy through the host");
+  if (bytes == 0) return;
+  CurrentDeviceScope scope(ordinal_);
+  const int src_ordinal = src_device.ordinal();
+  if (src_ordinal == ordinal_) {  // logical GPUs on one physical GPU: an ordinary copy
+    NDFLOW_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, to_cuda_stream(s)));
+    return;
+  }
+  enable_peer_access_once(ordinal_, src_ordinal);
+  NDFLOW_CUDA_CHECK(cudaMemcpyPeerAsync(dst, ordinal_, src, src_ordinal, bytes, to_cuda_stream(s)));
+}
+
+void CudaStreamDevice::enqueue_host_work(detail::Stream, std::function<void()>) {
+  throw std::logic_error(
+      "ndflow: CudaStreamDevice::enqueue_host_work: a CUDA device runs kernels, not host "
+      "functions (see backends/cuda/kernels.h)");
+}
+
+std::vector<std::unique_ptr<detail::StreamDevice>> make_cuda_devices(int logical_per_physical) {
+  if (logical_per_physical < 1)
+    throw std::invalid_argument(
+        "ndflow: make_cuda_devices: logical_per_physical must be >= 1, got " +
+        std::to_string(logical_per_physical));
+  std::vector<std::unique_ptr<detail::StreamDevice>> devices;
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    // No driver, a driver too old for this runtime, or no device: all mean "no GPUs".
+    (void)cudaGetLastError();
+    return devices;
+  }
+  for (int ordinal = 0; ordinal < count; ++ordinal)
+    for (int i = 0; i < logical_per_physical; ++i)
+      devices.push_back(std::make_unique<CudaStreamDevice>(ordinal));
+  return devices;
+}
+
+}  // namespace ndflow::cuda

@@ -1,0 +1,298 @@
+// fill, unary, binary and where (kernels.h): one grid-stride kernel each over the output's
+// linear index, templated on the compute type; the op and the operands' dtypes are switches
+// that every thread takes the same way. The semantics are the CPU functors' (backends/cpu/
+// elementwise_kernels.h), which follow NumPy.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "backends/cuda/kernels.h"
+#include "backends/cuda/kernels/common.cuh"
+#include "ndflow/error.h"
+
+namespace ndflow::cuda {
+namespace impl {
+namespace {
+
+// --- math in the compute type -----------------------------------------------------------------
+// float calls the float functions and double the double ones; an integer or bool compute type
+// (which the callers do not pass for these ops) goes through double.
+
+template <class C>
+__device__ __forceinline__ C dev_exp(C x) {
+  if constexpr (std::is_same_v<C, float>)
+    return expf(x);
+  else if constexpr (std::is_same_v<C, double>)
+    return exp(x);
+  else
+    return static_cast<C>(exp(static_cast<double>(x)));
+}
+template <class C>
+__device__ __forceinline__ C dev_log(C x) {
+  if constexpr (std::is_same_v<C, float>)
+    return logf(x);
+  else if constexpr (std::is_same_v<C, double>)
+    return log(x);
+  else
+    return static_cast<C>(log(static_cast<double>(x)));
+}
+template <class C>
+__device__ __forceinline__ C dev_sqrt(C x) {
+  if constexpr (std::is_same_v<C, float>)
+    return sqrtf(x);
+  else if constexpr (std::is_same_v<C, double>)
+    return sqrt(x);
+  else
+    return static_cast<C>(sqrt(static_cast<double>(x)));
+}
+template <class C>
+__device__ __forceinline__ C dev_tanh(C x) {
+  if constexpr (std::is_same_v<C, float>)
+    return tanhf(x);
+  else if constexpr (std::is_same_v<C, double>)
+    return tanh(x);
+  else
+    return static_cast<C>(tanh(static_cast<double>(x)));
+}
+template <class C>
+__device__ __forceinline__ C dev_sigmoid(C x) {
+  if constexpr (is_float_v<C>)
+    return C(1) / (C(1) + dev_exp(-x));
+  else
+    return static_cast<C>(1.0 / (1.0 + exp(-static_cast<double>(x))));
+}
+
+// Integer power by squaring, wrapping like NumPy; a negative exponent gives what the exact
+// result truncates to (1 for base 1, +-1 for base -1, else 0), as on the CPU.
+template <class C>
+__device__ C integer_power(C base, C exponent) {
+  if constexpr (std::is_signed_v<C>) {
+    if (exponent < 0) {
+      if (base == 1) return 1;
+      if (base == -1) return (exponent & 1) ? C(-1) : C(1);
+      return 0;
+    }
+  }
+  using U = std::conditional_t<(sizeof(C) < sizeof(unsigned)), unsigned, wrap_t<C>>;
+  U result = 1, b = static_cast<U>(static_cast<wrap_t<C>>(base));
+  auto e = static_cast<std::make_unsigned_t<C>>(exponent);
+  while (e) {
+    if (e & 1) result *= b;
+    e >>= 1;
+    if (e) b *= b;
+  }
+  return static_cast<C>(static_cast<wrap_t<C>>(result));
+}
+
+template <class C>
+__device__ __forceinline__ C apply_binary(BinaryOp op, C a, C b) {
+  switch (op) {
+    case BinaryOp::kAdd:
+      return add(a, b);
+    case BinaryOp::kSubtract:
+      if constexpr (is_bool_v<C>)
+        return a != b;  // rejected at the call, as on the CPU
+      else
+        return static_cast<C>(static_cast<wrap_t<C>>(a) - static_cast<wrap_t<C>>(b));
+    case BinaryOp::kMultiply:
+      if constexpr (is_bool_v<C>)
+        return a && b;
+      else
+        return static_cast<C>(static_cast<wrap_t<C>>(a) * static_cast<wrap_t<C>>(b));
+    case BinaryOp::kDivide:
+      if constexpr (is_float_v<C>)
+        return a / b;  // x/0 gives inf or nan, as IEEE says
+      else  // the caller passes a floating compute type; never divide integers by zero here
+        return static_cast<C>(static_cast<double>(a) / static_cast<double>(b));
+    case BinaryOp::kPower:
+      if constexpr (std::is_same_v<C, float>)
+        return powf(a, b);
+      else if constexpr (std::is_same_v<C, double>)
+        return pow(a, b);
+      else if constexpr (is_bool_v<C>)
+        return a || !b;  // rejected at the call, as on the CPU
+      else
+        return integer_power(a, b);
+    case BinaryOp::kMaximum:  // NaN from either side propagates
+      if constexpr (is_float_v<C>)
+        return (a >= b || a != a) ? a : b;
+      else
+        return a >= b ? a : b;
+    case BinaryOp::kMinimum:
+      if constexpr (is_float_v<C>)
+        return (a <= b || a != a) ? a : b;
+      else
+        return a <= b ? a : b;
+    // Comparisons give 0 or 1 in C; the caller stores bool.
+    case BinaryOp::kEqual:
+      return static_cast<C>(a == b);
+    case BinaryOp::kNotEqual:
+      return static_cast<C>(a != b);
+    case BinaryOp::kLess:
+      return static_cast<C>(a < b);
+    case BinaryOp::kLessEqual:
+      return static_cast<C>(a <= b);
+    case BinaryOp::kGreater:
+      return static_cast<C>(a > b);
+    case BinaryOp::kGreaterEqual:
+      break;
+  }
+  return static_cast<C>(a >= b);
+}
+
+template <class C>
+__device__ __forceinline__ C apply_unary(UnaryOp op, C x) {
+  switch (op) {
+    case UnaryOp::kIdentity:
+      return x;
+    case UnaryOp::kNegative:
+      if constexpr (is_float_v<C>)
+        return -x;
+      else if constexpr (is_bool_v<C>)
+        return x;  // rejected at the call, as on the CPU
+      else
+        return static_cast<C>(wrap_t<C>(0) - static_cast<wrap_t<C>>(x));  // wraps
+    case UnaryOp::kAbs:
+      if constexpr (std::is_same_v<C, float>)
+        return fabsf(x);
+      else if constexpr (std::is_same_v<C, double>)
+        return fabs(x);
+      else if constexpr (std::is_signed_v<C>)  // abs(INT_MIN) is INT_MIN, as in NumPy
+        return x < 0 ? static_cast<C>(wrap_t<C>(0) - static_cast<wrap_t<C>>(x)) : x;
+      else
+        return x;
+    case UnaryOp::kExp:
+      return dev_exp(x);
+    case UnaryOp::kLog:
+      return dev_log(x);
+    case UnaryOp::kSqrt:
+      return dev_sqrt(x);
+    case UnaryOp::kTanh:
+      return dev_tanh(x);
+    case UnaryOp::kSigmoid:
+      return dev_sigmoid(x);
+    case UnaryOp::kRelu:
+      break;
+  }
+  if constexpr (is_bool_v<C> || std::is_unsigned_v<C>)
+    return x;
+  else
+    return x < C(0) ? C(0) : x;  // NaN stays NaN
+}
+
+// --- kernels --------------------------------------------------------------------------------
+
+// U: an unsigned type of the element's size; the value's bytes are copied as they are.
+template <class U>
+__global__ void fill_kernel(U* out, std::int64_t n, U value) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) out[i] = value;
+}
+
+template <class C>
+__global__ void unary_kernel(UnaryOp op, void* out, DType out_dtype, Operands<1> in,
+                             std::int64_t n) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+    std::int64_t off[1];
+    operand_offsets(in, i, off);
+    store_as<C>(out, out_dtype, i, apply_unary<C>(op, load_as<C>(in.data[0], in.dtype[0], off[0])));
+  }
+}
+
+template <class C>
+__global__ void binary_kernel(BinaryOp op, void* out, DType out_dtype, Operands<2> in,
+                              std::int64_t n) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+    std::int64_t off[2];
+    operand_offsets(in, i, off);
+    const C a = load_as<C>(in.data[0], in.dtype[0], off[0]);
+    const C b = load_as<C>(in.data[1], in.dtype[1], off[1]);
+    store_as<C>(out, out_dtype, i, apply_binary<C>(op, a, b));
+  }
+}
+
+// Operands: {cond, a, b}. Only the chosen one of a and b is read.
+template <class T>
+__global__ void where_kernel(void* out, DType t, Operands<3> in, std::int64_t n) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+    std::int64_t off[3];
+    operand_offsets(in, i, off);
+    const T v = load_as<bool>(in.data[0], in.dtype[0], off[0])
+                    ? load_as<T>(in.data[1], in.dtype[1], off[1])
+                    : load_as<T>(in.data[2], in.dtype[2], off[2]);
+    store_as<T>(out, t, i, v);
+  }
+}
+
+template <class U>
+void launch_fill(cudaStream_t stream, void* out, std::int64_t n, const void* value) {
+  U bits;
+  std::memcpy(&bits, value, sizeof(U));
+  fill_kernel<U><<<blocks_for(n), kThreads, 0, stream>>>(static_cast<U*>(out), n, bits);
+  NDFLOW_CUDA_CHECK_LAUNCH("fill_kernel");
+}
+
+}  // namespace
+}  // namespace impl
+
+void fill(void* stream, void* out, DType t, std::int64_t n, const void* value) {
+  if (n <= 0) return;
+  switch (dtype_size(t)) {
+    case 1:
+      impl::launch_fill<std::uint8_t>(impl::as_stream(stream), out, n, value);
+      return;
+    case 4:
+      impl::launch_fill<std::uint32_t>(impl::as_stream(stream), out, n, value);
+      return;
+    case 8:
+      impl::launch_fill<std::uint64_t>(impl::as_stream(stream), out, n, value);
+      return;
+    default:
+      throw DTypeError(std::string("ndflow: cuda::fill: dtype ") + dtype_name(t) +
+                       " is not supported");
+  }
+}
+
+void unary(void* stream, UnaryOp op, void* out, DType out_dtype, const Operand& a, DType compute,
+           const OutShape& shape) {
+  const std::int64_t n = shape.numel();
+  if (n <= 0) return;
+  const Operand* ops[1] = {&a};
+  const impl::Operands<1> in = impl::make_operands(shape, ops);
+  visit_dtype(compute, [&](auto tag) {
+    using C = decltype(tag);
+    impl::unary_kernel<C><<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(
+        op, out, out_dtype, in, n);
+    NDFLOW_CUDA_CHECK_LAUNCH("unary_kernel");
+  });
+}
+
+void binary(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand& a,
+            const Operand& b, DType compute, const OutShape& shape) {
+  const std::int64_t n = shape.numel();
+  if (n <= 0) return;
+  const Operand* ops[2] = {&a, &b};
+  const impl::Operands<2> in = impl::make_operands(shape, ops);
+  visit_dtype(compute, [&](auto tag) {
+    using C = decltype(tag);
+    impl::binary_kernel<C><<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(
+        op, out, out_dtype, in, n);
+    NDFLOW_CUDA_CHECK_LAUNCH("binary_kernel");
+  });
+}
+
+void where(void* stream, void* out, DType t, const Operand& cond, const Operand& a,
+           const Operand& b, const OutShape& shape) {
+  const std::int64_t n = shape.numel();
+  if (n <= 0) return;
+  const Operand* ops[3] = {&cond, &a, &b};
+  const impl::Operands<3> in = impl::make_operands(shape, ops);
+  visit_dtype(t, [&](auto tag) {
+    using T = decltype(tag);
+    impl::where_kernel<T>
+        <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(out, t, in, n);
+    NDFLOW_CUDA_CHECK_LAUNCH("where_kernel");
+  });
+}
+
+}  // namespace ndflow::cuda

@@ -1,0 +1,150 @@
+// uniform and normal (kernels.h) through cuRAND's host API with the Philox4_32_10 generator.
+// The generator is told the seed and offset before every call, so its numbers depend on
+// (seed, offset, n) only: never on the stream, the timing, or what it generated before.
+#include <curand.h>
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "backends/cuda/kernels.h"
+#include "backends/cuda/kernels/common.cuh"
+#include "ndflow/error.h"
+
+namespace ndflow::cuda {
+namespace impl {
+namespace {
+
+// One generator per (thread, device), like the cuBLAS handles (kernels/gemm.cu).
+struct ThreadGenerators {
+  std::map<int, curandGenerator_t> by_device;
+  ~ThreadGenerators() {
+    for (const auto& [device, generator] : by_device) {
+      // At process exit the driver may be gone already; then there is nothing to free.
+      if (cudaSetDevice(device) == cudaSuccess) (void)curandDestroyGenerator(generator);
+      (void)cudaGetLastError();
+    }
+  }
+};
+
+// The current device's generator, set to (seed, offset) and `stream`.
+curandGenerator_t generator(cudaStream_t stream, std::uint64_t seed, std::uint64_t offset) {
+  thread_local ThreadGenerators generators;
+  int device = 0;
+  NDFLOW_CUDA_CHECK(cudaGetDevice(&device));
+  curandGenerator_t& g = generators.by_device[device];
+  if (g == nullptr) {
+    curandGenerator_t created = nullptr;
+    NDFLOW_CURAND_CHECK(curandCreateGenerator(&created, CURAND_RNG_PSEUDO_PHILOX4_32_10));
+    g = created;
+  }
+  NDFLOW_CURAND_CHECK(curandSetStream(g, stream));
+  NDFLOW_CURAND_CHECK(curandSetPseudoRandomGeneratorSeed(g, seed));
+  NDFLOW_CURAND_CHECK(curandSetGeneratorOffset(g, offset));
+  return g;
+}
+
+// cuRAND's uniforms lie in (0, 1]; NumPy's interval is [low, high): use 1 - u, and keep
+// values that rounding carries up to high below it, as the CPU does (ops/random.cc).
+template <class T>
+__global__ void scale_uniform_kernel(T* p, std::int64_t n, double low, double width, T top,
+                                     bool clamp) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+    T v = static_cast<T>(low + width * (1.0 - static_cast<double>(p[i])));
+    if (clamp && v > top) v = top;
+    p[i] = v;
+  }
+}
+
+template <class T>
+void generate_uniform(curandGenerator_t g, T* out, std::size_t n) {
+  if constexpr (std::is_same_v<T, float>)
+    NDFLOW_CURAND_CHECK(curandGenerateUniform(g, out, n));
+  else
+    NDFLOW_CURAND_CHECK(curandGenerateUniformDouble(g, out, n));
+}
+
+// n must be even (Box-Muller makes pairs).
+template <class T>
+void generate_normal(curandGenerator_t g, T* out, std::size_t n, double mean, double stddev) {
+  if constexpr (std::is_same_v<T, float>)
+    NDFLOW_CURAND_CHECK(
+        curandGenerateNormal(g, out, n, static_cast<float>(mean), static_cast<float>(stddev)));
+  else
+    NDFLOW_CURAND_CHECK(curandGenerateNormalDouble(g, out, n, mean, stddev));
+}
+
+template <class T>
+void uniform_of(cudaStream_t stream, T* out, std::int64_t n, std::uint64_t seed,
+                std::uint64_t offset, double low, double high) {
+  generate_uniform(generator(stream, seed, offset), out, static_cast<std::size_t>(n));
+  const bool clamp = low < high;
+  const T top =
+      clamp ? std::nextafter(static_cast<T>(high), static_cast<T>(low)) : static_cast<T>(high);
+  scale_uniform_kernel<T>
+      <<<blocks_for(n), kThreads, 0, stream>>>(out, n, low, high - low, top, clamp);
+  NDFLOW_CUDA_CHECK_LAUNCH("scale_uniform_kernel");
+}
+
+// The seed of an odd count's last value: another sequence, so that it overlaps none of the
+// pairs before it whatever cuRAND's offsets count in.
+constexpr std::uint64_t kTailSeedMix = 0x9E3779B97F4A7C15ull;
+
+template <class T>
+void normal_of(cudaStream_t stream, T* out, std::int64_t n, std::uint64_t seed,
+               std::uint64_t offset, double mean, double stddev) {
+  const std::int64_t even = n - n % 2;
+  if (even > 0)
+    generate_normal(generator(stream, seed, offset), out, static_cast<std::size_t>(even), mean,
+                    stddev);
+  if (even == n) return;
+  // cuRAND makes normals in pairs: the last value of an odd count comes from a pair made in
+  // a stream-ordered scratch buffer (cudaMallocAsync), so no other stream can touch it.
+  void* pair = nullptr;
+  NDFLOW_CUDA_CHECK(cudaMallocAsync(&pair, 2 * sizeof(T), stream));
+  try {
+    generate_normal(generator(stream, seed ^ kTailSeedMix, offset), static_cast<T*>(pair), 2, mean,
+                    stddev);
+    NDFLOW_CUDA_CHECK(
+        cudaMemcpyAsync(out + even, pair, sizeof(T), cudaMemcpyDeviceToDevice, stream));
+  } catch (...) {
+    (void)cudaFreeAsync(pair, stream);
+    throw;
+  }
+  NDFLOW_CUDA_CHECK(cudaFreeAsync(pair, stream));
+}
+
+void check_floating(const char* op, DType t) {
+  if (!is_floating(t))
+    throw DTypeError(std::string("ndflow: cuda::") + op + ": dtype " + dtype_name(t) +
+                     " is not supported; use float32 or float64");
+}
+
+}  // namespace
+}  // namespace impl
+
+void uniform(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed,
+             std::uint64_t offset, double low, double high) {
+  impl::check_floating("uniform", t);
+  if (n <= 0) return;
+  if (t == kFloat32)
+    impl::uniform_of(impl::as_stream(stream), static_cast<float*>(out), n, seed, offset, low, high);
+  else
+    impl::uniform_of(impl::as_stream(stream), static_cast<double*>(out), n, seed, offset, low,
+                     high);
+}
+
+void normal(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed,
+            std::uint64_t offset, double mean, double stddev) {
+  impl::check_floating("normal", t);
+  if (n <= 0) return;
+  if (t == kFloat32)
+    impl::normal_of(impl::as_stream(stream), static_cast<float*>(out), n, seed, offset, mean,
+                    stddev);
+  else
+    impl::normal_of(impl::as_stream(stream), static_cast<double*>(out), n, seed, offset, mean,
+                    stddev);
+}
+
+}  // namespace ndflow::cuda

@@ -1,0 +1,171 @@
+// reduce (kernels.h): one thread block per output element. Each thread folds the reduced
+// elements r = thread, thread + blockDim, ... in order, then a shared-memory tree combines
+// the threads' partials. The order depends only on the reduced count (which fixes the block
+// size), so a float sum rounds the same way every run. Semantics are the CPU's (ops/
+// reduce.cc): sums wrap for integers; max and min propagate NaN; argmax and argmin give the
+// first extreme, or the first NaN, as an index into the reduced axes flattened row-major.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "backends/cuda/kernels.h"
+#include "backends/cuda/kernels/common.cuh"
+#include "ndflow/error.h"
+
+namespace ndflow::cuda {
+namespace impl {
+namespace {
+
+// The contiguous input seen as (kept dims) x (reduced dims), each list in axis order with
+// neighbouring axes of the same list merged and size-1 axes dropped.
+struct ReduceGeometry {
+  int nkeep = 0, nred = 0;
+  std::int64_t keep_dims[kMaxDims] = {}, keep_strides[kMaxDims] = {};
+  std::int64_t red_dims[kMaxDims] = {}, red_strides[kMaxDims] = {};
+  std::int64_t outer = 1, inner = 1;  // output elements; reduced elements per output
+};
+
+ReduceGeometry make_geometry(const OutShape& in, std::uint32_t mask) {
+  if (in.ndim < 0 || in.ndim > kMaxDims || (in.ndim < 32 && (mask >> in.ndim) != 0))
+    throw std::invalid_argument("ndflow: cuda::reduce: reduce_mask " + std::to_string(mask) +
+                                " names axes an array of dimension " + std::to_string(in.ndim) +
+                                " does not have");
+  ReduceGeometry g;
+  std::int64_t strides[kMaxDims] = {};
+  std::int64_t s = 1;
+  for (int d = in.ndim - 1; d >= 0; --d) {
+    strides[d] = s;
+    s *= in.dims[d];
+  }
+  int last = -1;  // the list the previous axis of size > 1 went to: 0 kept, 1 reduced
+  for (int d = 0; d < in.ndim; ++d) {
+    const bool reduced = ((mask >> d) & 1u) != 0;
+    const std::int64_t size = in.dims[d];
+    (reduced ? g.inner : g.outer) *= size;
+    if (size == 1) continue;
+    int& n = reduced ? g.nred : g.nkeep;
+    std::int64_t* dims = reduced ? g.red_dims : g.keep_dims;
+    std::int64_t* st = reduced ? g.red_strides : g.keep_strides;
+    if (last == (reduced ? 1 : 0)) {  // follows an axis of the same list: one dimension
+      dims[n - 1] *= size;
+      st[n - 1] = strides[d];
+    } else {
+      dims[n] = size;
+      st[n] = strides[d];
+      ++n;
+    }
+    last = reduced ? 1 : 0;
+  }
+  return g;
+}
+
+// The offset of the i-th element (row-major) of dims/strides; i < the product of dims, so
+// the outermost coordinate is what is left of i, without a division.
+__device__ __forceinline__ std::int64_t offset_of(std::int64_t i, int ndim,
+                                                  const std::int64_t* dims,
+                                                  const std::int64_t* strides) {
+  std::int64_t off = 0;
+  for (int d = ndim - 1; d > 0; --d) {
+    const std::int64_t q = i / dims[d];
+    off += (i - q * dims[d]) * strides[d];
+    i = q;
+  }
+  return ndim > 0 ? off + i * strides[0] : 0;
+}
+
+template <class C>
+struct Acc {
+  C v;
+  std::int64_t index;  // of v in the reduced range; -1 while nothing is seen
+};
+
+__device__ __forceinline__ bool is_max(ReduceOp op) {
+  return op == ReduceOp::kMax || op == ReduceOp::kArgMax;
+}
+
+template <class C>
+__device__ __forceinline__ bool better(ReduceOp op, C x, C best) {
+  return is_max(op) ? x > best : x < best;
+}
+
+// Folds element x (at reduced index r) into acc; r grows from call to call.
+template <class C>
+__device__ __forceinline__ Acc<C> accumulate(ReduceOp op, Acc<C> acc, C x, std::int64_t r) {
+  if (op == ReduceOp::kSum) return {add(acc.v, x), r};
+  if (acc.index < 0) return {x, r};
+  if (is_nan(acc.v)) return acc;  // the first NaN wins
+  if (is_nan(x) || better(op, x, acc.v)) return {x, r};
+  return acc;  // ties keep the first
+}
+
+// Combines two partials over disjoint, interleaved index sets: ties go to the lower index.
+template <class C>
+__device__ __forceinline__ Acc<C> combine(ReduceOp op, Acc<C> a, Acc<C> b) {
+  if (op == ReduceOp::kSum) return {add(a.v, b.v), 0};
+  if (b.index < 0) return a;
+  if (a.index < 0) return b;
+  const bool a_nan = is_nan(a.v), b_nan = is_nan(b.v);
+  if (a_nan || b_nan) {
+    if (a_nan && b_nan) return a.index <= b.index ? a : b;
+    return a_nan ? a : b;
+  }
+  if (better(op, b.v, a.v)) return b;
+  if (better(op, a.v, b.v)) return a;
+  return a.index <= b.index ? a : b;
+}
+
+// 16-byte aligned for every Acc<C>; declared once (not per template) as CUDA requires.
+extern __shared__ __align__(16) unsigned char reduce_shared[];
+
+// blockDim.x is a power of two; the grid strides over the outputs.
+template <class C>
+__global__ void reduce_kernel(ReduceOp op, void* out, DType out_dtype, const void* in,
+                              DType in_dtype, ReduceGeometry g) {
+  Acc<C>* part = reinterpret_cast<Acc<C>*>(reduce_shared);
+  const unsigned t = threadIdx.x;
+  for (std::int64_t o = blockIdx.x; o < g.outer; o += gridDim.x) {
+    const std::int64_t base = offset_of(o, g.nkeep, g.keep_dims, g.keep_strides);
+    Acc<C> acc{C(0), -1};
+    for (std::int64_t r = t; r < g.inner; r += blockDim.x)
+      acc = accumulate(
+          op, acc, load_as<C>(in, in_dtype, base + offset_of(r, g.nred, g.red_dims, g.red_strides)),
+          r);
+    part[t] = acc;
+    __syncthreads();
+    for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
+      if (t < half) part[t] = combine(op, part[t], part[t + half]);
+      __syncthreads();
+    }
+    if (t == 0) {
+      if (op == ReduceOp::kArgMax || op == ReduceOp::kArgMin)
+        store_as<std::int64_t>(out, out_dtype, o, part[0].index);
+      else
+        store_as<C>(out, out_dtype, o, part[0].v);
+    }
+    __syncthreads();  // part[0] is read before the next output overwrites it
+  }
+}
+
+}  // namespace
+}  // namespace impl
+
+void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* in, DType in_dtype,
+            DType compute, const OutShape& in_shape, std::uint32_t reduce_mask) {
+  const impl::ReduceGeometry g = impl::make_geometry(in_shape, reduce_mask);
+  if (g.outer <= 0) return;
+  // A power of two from 32 to 256, no wider than the reduced range needs.
+  unsigned threads = 32;
+  while (threads < static_cast<unsigned>(impl::kThreads) &&
+         static_cast<std::int64_t>(threads) < g.inner)
+    threads *= 2;
+  const unsigned blocks = static_cast<unsigned>(std::min<std::int64_t>(g.outer, 1 << 20));
+  visit_dtype(compute, [&](auto tag) {
+    using C = decltype(tag);
+    const std::size_t shared = threads * sizeof(impl::Acc<C>);
+    impl::reduce_kernel<C>
+        <<<blocks, threads, shared, impl::as_stream(stream)>>>(op, out, out_dtype, in, in_dtype, g);
+    NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
+  });
+}
+
+}  // namespace ndflow::cuda
