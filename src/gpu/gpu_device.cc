@@ -16,7 +16,7 @@
 #include "ndflow/build_info.h"
 #include "ndflow/error.h"
 
-#if NDFLOW_HAS_CUDA && defined(NDFLOW_CUDA_DEVICES)
+#if NDFLOW_HAS_CUDA
 #include "backends/cuda/cuda_stream_device.h"
 #endif
 
@@ -81,7 +81,7 @@ Registry* make_registry() {
     r->absence_reason = bad.empty() ? "NDFLOW_LOGICAL_GPUS must be at least 1" : bad;
     return r;
   }
-#if NDFLOW_HAS_CUDA && defined(NDFLOW_CUDA_DEVICES)
+#if NDFLOW_HAS_CUDA
   auto devices = cuda::make_cuda_devices(logical);
   for (std::size_t i = 0; i < devices.size(); ++i) {
     std::string label = devices[i]->name();
