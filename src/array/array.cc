@@ -9,6 +9,7 @@
 #include "array/pool_allocator.h"
 #include "backends/cpu/strided_loop.h"
 #include "gpu/gpu_storage.h"
+#include "ops/cuda_launch.h"
 #include "ops/launch.h"
 
 namespace ndflow {
@@ -214,11 +215,19 @@ Array full(const Shape& shape, Scalar value, DType dtype, Device device) {
     using T = decltype(tag);
     const T v = value.kind() == Scalar::Kind::kFloat ? static_cast<T>(value.as_double())
                                                      : static_cast<T>(value.as_int());
-    detail::launch_parallel("full", detail::VarsOf{}, detail::VarsOf{&out}, device, out.size(),
-                            [out, data, v](std::int64_t b, std::int64_t e) {
-                              T* p = reinterpret_cast<T*>(data);
-                              std::fill(p + b, p + e, v);
-                            });
+    detail::CudaLaunch cuda;
+    if (detail::is_cuda_gpu(device)) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &v, sizeof v);
+      cuda = detail::cuda_fill(*out.impl(), bits);
+    }
+    detail::launch_parallel(
+        "full", detail::VarsOf{}, detail::VarsOf{&out}, device, out.size(),
+        [out, data, v](std::int64_t b, std::int64_t e) {
+          T* p = reinterpret_cast<T*>(data);
+          std::fill(p + b, p + e, v);
+        },
+        detail::kParallelGrain, std::move(cuda));
   });
   return out;
 }

@@ -8,6 +8,7 @@
 
 #include "array/array_impl.h"
 #include "backends/cpu/strided_loop.h"
+#include "ops/cuda_launch.h"
 #include "ops/gpu_op.h"
 #include "ops/launch.h"
 
@@ -72,11 +73,15 @@ void push_convert(const char* name, const Array& src, const Array& out, bool on_
                 d[i] = convert<D>(*reinterpret_cast<const S*>(q + i * st));
             });
       };
-      if (on_copy_lane)
+      if (on_copy_lane) {
         array_engine().push([kernel, n] { kernel(0, n); }, VarsOf{&src}.list(), VarsOf{&out}.list(),
                             Lane::cpu_copy(), 0, name);
-      else
-        launch_parallel(name, VarsOf{&src}, VarsOf{&out}, o.device(), n, kernel);
+        return;
+      }
+      CudaLaunch cuda;
+      if (is_cuda_gpu(o.device())) cuda = cuda_unary(cuda::UnaryOp::kIdentity, o, s, o.dtype);
+      launch_parallel(name, VarsOf{&src}, VarsOf{&out}, o.device(), n, kernel, kParallelGrain,
+                      std::move(cuda));
     });
   });
 }

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "array/array_impl.h"
+#include "ops/cuda_launch.h"
 #include "ops/launch.h"
 
 namespace ndflow {
@@ -40,7 +41,11 @@ constexpr double kMaxElements = 9.0e15;
 
 }  // namespace
 
+// arange, linspace and eye have no CUDA kernel: a CUDA GPU gets them made on the host and
+// copied (simulated GPUs run the host kernels themselves).
 Array arange(double start, double stop, double step, DType dtype, Device device) {
+  if (detail::is_cuda_gpu(device))
+    return arange(start, stop, step, dtype, Device::cpu()).copy_to(device);
   if (step == 0) throw ShapeError("ndflow: arange: step must not be zero");
   if (!std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step))
     throw ShapeError("ndflow: arange: start, stop and step must be finite, got " + num(start) +
@@ -65,6 +70,8 @@ Array arange(double start, double stop, double step, DType dtype, Device device)
 
 Array linspace(double start, double stop, std::int64_t num_, bool endpoint, DType dtype,
                Device device) {
+  if (detail::is_cuda_gpu(device))
+    return linspace(start, stop, num_, endpoint, dtype, Device::cpu()).copy_to(device);
   if (num_ < 0)
     throw ShapeError("ndflow: linspace: number of samples, " + std::to_string(num_) +
                      ", must be non-negative");
@@ -101,6 +108,7 @@ Array linspace(double start, double stop, std::int64_t num_, bool endpoint, DTyp
 }
 
 Array eye(std::int64_t n, std::int64_t m, std::int64_t k, DType dtype, Device device) {
+  if (detail::is_cuda_gpu(device)) return eye(n, m, k, dtype, Device::cpu()).copy_to(device);
   if (m == -1) m = n;
   if (n < 0 || m < 0)
     throw ShapeError("ndflow: eye: negative dimension (n=" + std::to_string(n) +

@@ -12,6 +12,7 @@
 
 #include "array/array_impl.h"
 #include "backends/cpu/elementwise_kernels.h"
+#include "ops/cuda_launch.h"
 #include "ops/launch.h"
 
 namespace ndflow {
@@ -26,9 +27,44 @@ constexpr int idx(DType t) noexcept { return static_cast<int>(t); }
 
 // --- kernel tables ------------------------------------------------------------------------
 
+// The CUDA kernel's name for each op (backends/cuda/kernels.h).
+template <class F>
+constexpr cuda::BinaryOp cuda_binary_op() {
+  using B = cuda::BinaryOp;
+  if constexpr (std::is_same_v<F, cpu::AddOp>) return B::kAdd;
+  if constexpr (std::is_same_v<F, cpu::SubtractOp>) return B::kSubtract;
+  if constexpr (std::is_same_v<F, cpu::MultiplyOp>) return B::kMultiply;
+  if constexpr (std::is_same_v<F, cpu::DivideOp>) return B::kDivide;
+  if constexpr (std::is_same_v<F, cpu::PowerOp>) return B::kPower;
+  if constexpr (std::is_same_v<F, cpu::MaximumOp>) return B::kMaximum;
+  if constexpr (std::is_same_v<F, cpu::MinimumOp>) return B::kMinimum;
+  if constexpr (std::is_same_v<F, cpu::EqualOp>) return B::kEqual;
+  if constexpr (std::is_same_v<F, cpu::NotEqualOp>) return B::kNotEqual;
+  if constexpr (std::is_same_v<F, cpu::LessOp>) return B::kLess;
+  if constexpr (std::is_same_v<F, cpu::LessEqualOp>) return B::kLessEqual;
+  if constexpr (std::is_same_v<F, cpu::GreaterOp>) return B::kGreater;
+  if constexpr (std::is_same_v<F, cpu::GreaterEqualOp>) return B::kGreaterEqual;
+  return B::kAdd;
+}
+template <class F>
+constexpr cuda::UnaryOp cuda_unary_op() {
+  using U = cuda::UnaryOp;
+  if constexpr (std::is_same_v<F, cpu::NegativeOp>) return U::kNegative;
+  if constexpr (std::is_same_v<F, cpu::AbsOp>) return U::kAbs;
+  if constexpr (std::is_same_v<F, cpu::ExpOp>) return U::kExp;
+  if constexpr (std::is_same_v<F, cpu::LogOp>) return U::kLog;
+  if constexpr (std::is_same_v<F, cpu::SqrtOp>) return U::kSqrt;
+  if constexpr (std::is_same_v<F, cpu::TanhOp>) return U::kTanh;
+  if constexpr (std::is_same_v<F, cpu::SigmoidOp>) return U::kSigmoid;
+  if constexpr (std::is_same_v<F, cpu::ReluOp>) return U::kRelu;
+  return U::kIdentity;
+}
+
 struct BinaryKernel {
   RunFn<3> run = nullptr;  // null: the op does not support these dtypes
   DType out = kBool;
+  DType compute = kBool;  // what the CUDA kernel computes in
+  cuda::BinaryOp cuda = cuda::BinaryOp::kAdd;
 };
 using BinaryTable = std::array<BinaryKernel, kN * kN>;  // [a dtype][b dtype]
 
@@ -39,7 +75,8 @@ constexpr BinaryKernel binary_entry() {
     return {};
   } else {
     constexpr DType c = cpu::binary_compute_dtype<F>(a, b), o = cpu::binary_out_dtype<F>(a, b);
-    return {&cpu::binary_run<F, type_of_t<a>, type_of_t<b>, type_of_t<c>, type_of_t<o>>, o};
+    return {&cpu::binary_run<F, type_of_t<a>, type_of_t<b>, type_of_t<c>, type_of_t<o>>, o, c,
+            cuda_binary_op<F>()};
   }
 }
 // In place: the result is stored into a's dtype; null unless same_kind allows the cast.
@@ -51,7 +88,8 @@ constexpr BinaryKernel inplace_entry() {
     return {};
   } else {
     constexpr DType c = cpu::binary_compute_dtype<F>(a, b);
-    return {&cpu::binary_run<F, type_of_t<a>, type_of_t<b>, type_of_t<c>, type_of_t<a>>, a};
+    return {&cpu::binary_run<F, type_of_t<a>, type_of_t<b>, type_of_t<c>, type_of_t<a>>, a, c,
+            cuda_binary_op<F>()};
   }
 }
 template <class F, std::size_t... I>
@@ -69,7 +107,8 @@ constexpr BinaryTable kInPlace = inplace_table<F>(std::make_index_sequence<kN * 
 
 struct UnaryKernel {
   RunFn<2> run = nullptr;
-  DType out = kBool;
+  DType out = kBool;  // also what the CUDA kernel computes in
+  cuda::UnaryOp cuda = cuda::UnaryOp::kIdentity;
 };
 using UnaryTable = std::array<UnaryKernel, kN>;  // [input dtype]
 
@@ -80,7 +119,7 @@ constexpr UnaryKernel unary_entry() {
     return {};
   } else {
     constexpr DType o = cpu::unary_out_dtype<F>(a);
-    return {&cpu::unary_run<F, type_of_t<a>, type_of_t<o>>, o};
+    return {&cpu::unary_run<F, type_of_t<a>, type_of_t<o>>, o, cuda_unary_op<F>()};
   }
 }
 template <class F, std::size_t... I>
@@ -178,15 +217,18 @@ static_assert(sizeof(ElementsChunk<3>) <= kInlineFnBytes);
 // decrement of a count that the worker touches too.
 template <int K>
 void push_elements(const char* name, RunFn<K> run, std::array<Array, K> arrays, const VarsOf& reads,
-                   const VarsOf& writes) {
+                   const VarsOf& writes, CudaLaunch cuda = {}) {
   const Device device = arrays[0].impl()->device();
   ElementsChunk<K> chunk(run, std::move(arrays));
   const std::int64_t n = chunk.count();
   if (n < 2 * kParallelGrain) {  // launch_parallel would push it as one op as well
-    launch(name, reads, writes, device, [chunk = std::move(chunk)] { chunk(0, chunk.count()); });
+    launch(
+        name, reads, writes, device, [chunk = std::move(chunk)] { chunk(0, chunk.count()); },
+        std::move(cuda));
     return;
   }
-  launch_parallel(name, reads, writes, device, n, std::move(chunk));
+  launch_parallel(name, reads, writes, device, n, std::move(chunk), kParallelGrain,
+                  std::move(cuda));
 }
 
 // --- validation -----------------------------------------------------------------------------
@@ -238,7 +280,9 @@ Array binary_op(const char* op, const BinaryTable& table, const Array& a, const 
   const BinaryKernel& k = table[idx(ai.dtype) * kN + idx(bi.dtype)];
   if (!k.run) throw_unsupported(op, ai.dtype, bi.dtype);
   Array out = new_array(shape, k.out, ai.device());
-  push_elements<3>(op, k.run, {out, a, b}, VarsOf{&a, &b}, VarsOf{&out});
+  CudaLaunch cuda;
+  if (is_cuda_gpu(ai.device())) cuda = cuda_binary(k.cuda, *out.impl(), ai, bi, k.compute);
+  push_elements<3>(op, k.run, {out, a, b}, VarsOf{&a, &b}, VarsOf{&out}, std::move(cuda));
   return out;
 }
 
@@ -265,7 +309,9 @@ Array& inplace_op(const char* op, Array& self, const Array& other) {
   const bool same_view = &si == &oi || (oi.shape == si.shape && oi.strides == si.strides &&
                                         oi.offset == si.offset && oi.dtype == si.dtype);
   Array src = oi.storage == si.storage && !same_view ? other.copy() : other;
-  push_elements<3>(op, k.run, {self, self, src}, VarsOf{&src}, VarsOf{&self});
+  CudaLaunch cuda;
+  if (is_cuda_gpu(si.device())) cuda = cuda_binary(k.cuda, si, si, *src.impl(), k.compute);
+  push_elements<3>(op, k.run, {self, self, src}, VarsOf{&src}, VarsOf{&self}, std::move(cuda));
   return self;
 }
 
@@ -276,7 +322,9 @@ Array unary_op(const char* op, const UnaryTable& table, const Array& a) {
     throw DTypeError(op_prefix(op) + "boolean " + op +
                      " is not supported; use logical ops or cast to an integer dtype");
   Array out = new_array(ai.shape, k.out, ai.device());
-  push_elements<2>(op, k.run, {out, a}, VarsOf{&a}, VarsOf{&out});
+  CudaLaunch cuda;
+  if (is_cuda_gpu(ai.device())) cuda = cuda_unary(k.cuda, *out.impl(), ai, k.out);
+  push_elements<2>(op, k.run, {out, a}, VarsOf{&a}, VarsOf{&out}, std::move(cuda));
   return out;
 }
 
@@ -285,7 +333,10 @@ Array cast_to(const Array& a, DType t) {
   const ArrayImpl& ai = *a.impl();
   if (ai.dtype == t) return a;
   Array out = new_array(ai.shape, t, ai.device());
-  push_elements<2>("where", kCast[idx(ai.dtype) * kN + idx(t)], {out, a}, VarsOf{&a}, VarsOf{&out});
+  CudaLaunch cuda;
+  if (is_cuda_gpu(ai.device())) cuda = cuda_unary(cuda::UnaryOp::kIdentity, *out.impl(), ai, t);
+  push_elements<2>("where", kCast[idx(ai.dtype) * kN + idx(t)], {out, a}, VarsOf{&a}, VarsOf{&out},
+                   std::move(cuda));
   return out;
 }
 
@@ -367,8 +418,9 @@ template <class F>
 Array binary_scalar_op(const char* op, const Array& a, Scalar s, bool scalar_first) {
   const ArrayImpl& ai = impl_of(a, op);
   const DType sd = scalar_dtype(s, ai.dtype);
-  if (!ai.is_contiguous() || ai.shape.numel() >= 2 * kParallelGrain) {
-    // Large or strided: the general path (a 0-d operand costs nothing next to the work).
+  if (!ai.is_contiguous() || ai.shape.numel() >= 2 * kParallelGrain || !ai.device().is_cpu()) {
+    // Large or strided: the general path (a 0-d operand costs nothing next to the work). On
+    // a GPU too: its kernels read operands from device memory, not from the op's closure.
     const Array sa = scalar_like(s, a);
     return scalar_first ? binary_op(op, kBinary<F>, sa, a) : binary_op(op, kBinary<F>, a, sa);
   }
@@ -440,9 +492,12 @@ Array where(const Array& condition, const Array& a, const Array& b) {
   const DType t = promote_types(ai.dtype, bi.dtype);
   const Array av = detail::cast_to(a, t), bv = detail::cast_to(b, t);
   Array out = detail::new_array(shape, t, ai.device());
+  detail::CudaLaunch cuda;
+  if (detail::is_cuda_gpu(ai.device()))
+    cuda = detail::cuda_where(*out.impl(), ci, *av.impl(), *bv.impl());
   detail::push_elements<4>(op, detail::kWhere[detail::idx(ci.dtype) * detail::kN + detail::idx(t)],
                            {out, condition, av, bv}, detail::VarsOf{&condition, &av, &bv},
-                           detail::VarsOf{&out});
+                           detail::VarsOf{&out}, std::move(cuda));
   return out;
 }
 

@@ -99,9 +99,11 @@ inline constexpr int kJoinPriority = 1;
 
 template <class Chunk>
 void launch_parallel(const char* name, const VarsOf& reads, const VarsOf& writes, Device device,
-                     std::int64_t n, Chunk chunk, std::int64_t grain = kParallelGrain) {
+                     std::int64_t n, Chunk chunk, std::int64_t grain = kParallelGrain,
+                     CudaLaunch cuda = {}) {
   if (!device.is_cpu()) {  // a GPU runs the whole range as one kernel
-    push_gpu_op(name, reads, writes, device, [chunk, n]() mutable { chunk(0, n); }, {});
+    push_gpu_op(
+        name, reads, writes, device, [chunk, n]() mutable { chunk(0, n); }, std::move(cuda));
     return;
   }
   Engine& engine = array_engine();

@@ -25,6 +25,7 @@
 #include "array/array_impl.h"
 #include "backends/cpu/blas.h"
 #include "backends/cpu/strided_loop.h"
+#include "ops/cuda_launch.h"
 #include "ops/launch.h"
 
 namespace ndflow {
@@ -198,6 +199,44 @@ void panel_loop(const GemmJob& job, std::int64_t bi, std::int64_t r0, std::int64
   }
 }
 
+// The job as one strided-batched cuBLAS call, when its layout allows: float32/float64
+// operands of the job's dtype, rows of unit column stride, and batch entries evenly spaced.
+// Otherwise none (a CUDA GPU then refuses the op, saying so).
+bool evenly_spaced(const std::vector<std::int64_t>& offsets, std::int64_t* stride) {
+  *stride = offsets.size() > 1 ? offsets[1] - offsets[0] : 0;
+  for (std::size_t i = 0; i < offsets.size(); ++i)
+    if (offsets[i] != static_cast<std::int64_t>(i) * *stride) return false;
+  return true;
+}
+
+detail::CudaLaunch cuda_gemm_of(const GemmJob& job) {
+  if (!detail::is_cuda_gpu(job.keep_c.device())) return {};
+  if ((job.dtype != kFloat32 && job.dtype != kFloat64) || job.a.dtype != job.dtype ||
+      job.b.dtype != job.dtype)
+    return {};
+  const bool rows_ok = (job.K <= 1 || job.a.cs == 1) && (job.N <= 1 || job.b.cs == 1) &&
+                       job.a.rs >= std::max<std::int64_t>(1, job.K) &&
+                       job.b.rs >= std::max<std::int64_t>(1, job.N) &&
+                       job.c_rs >= std::max<std::int64_t>(1, job.N);
+  cuda::GemmArgs g;
+  if (!rows_ok || !evenly_spaced(job.a.offsets, &g.batch_stride_a) ||
+      !evenly_spaced(job.b.offsets, &g.batch_stride_b) ||
+      !evenly_spaced(job.c_offsets, &g.batch_stride_c))
+    return {};
+  g.t = job.dtype;
+  g.batch = job.batch;
+  g.m = job.M;
+  g.n = job.N;
+  g.k = job.K;
+  g.a = job.a.base;
+  g.lda = job.a.rs;
+  g.b = job.b.base;
+  g.ldb = job.b.rs;
+  g.c = job.c;
+  g.ldc = job.c_rs;
+  return detail::cuda_gemm(g);
+}
+
 // Pushes the job: one op, or row pieces across the workers when it is large.
 void launch_gemm(const char* name, std::shared_ptr<GemmJob> job) {
   const std::int64_t rows = job->batch * job->M;
@@ -205,7 +244,8 @@ void launch_gemm(const char* name, std::shared_ptr<GemmJob> job) {
   const Array& b = job->keep_b;
   const Array& c = job->keep_c;
   if (rows == 0 || job->N == 0) {  // an empty result: an op only to order it (and fail it)
-    detail::launch(name, detail::VarsOf{&a, &b}, detail::VarsOf{&c}, c.device(), [] {});
+    detail::launch(
+        name, detail::VarsOf{&a, &b}, detail::VarsOf{&c}, c.device(), [] {}, [](void*) {});
     return;
   }
   if (is_floating(job->dtype)) detail::blas_init();  // OpenBLAS at one thread, before any call
@@ -234,7 +274,7 @@ void launch_gemm(const char* name, std::shared_ptr<GemmJob> job) {
             r += r1 - r0;
           }
         },
-        grain);
+        grain, cuda_gemm_of(*job));
   });
 }
 
@@ -270,6 +310,7 @@ MatOperand operand_of(const Array& x, std::int64_t rs, std::int64_t cs) {
 
 // result[i] = a[i] * b[i] where one of them is 0-d (dot's scaling case).
 Array scale(const Array& a, const Array& b) {
+  if (detail::is_cuda_gpu(a.device())) return multiply(a, b);  // the element-wise kernel
   const bool a_scalar = a.ndim() == 0;
   const Array& s = a_scalar ? a : b;  // the 0-d one
   const Array& x = a_scalar ? b : a;

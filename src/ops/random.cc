@@ -12,6 +12,7 @@
 
 #include "array/array_impl.h"
 #include "backends/cpu/philox.h"
+#include "ops/cuda_launch.h"
 #include "ops/launch.h"
 
 namespace ndflow {
@@ -58,6 +59,16 @@ void seed(std::uint64_t s) {
   st.next_stream = 0;
 }
 
+// A CUDA GPU draws with cuRAND (not ndflow's Philox): one cuRAND seed per op, mixed from the
+// seed and the op's stream id (splitmix64), so the same program gives the same numbers.
+detail::CudaLaunch cuda_draw(bool normal, const Array& out, const Stream& st, double a, double b) {
+  if (!detail::is_cuda_gpu(out.device())) return {};
+  std::uint64_t z = st.seed + 0x9E3779B97F4A7C15ull * (st.id + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return detail::cuda_random(normal, *out.impl(), z ^ (z >> 31), 0, a, b);
+}
+
 Array uniform(double low, double high, const Shape& shape, DType dtype, Device device) {
   check_floating("uniform", dtype);
   if (!std::isfinite(low) || !std::isfinite(high))
@@ -93,7 +104,8 @@ Array uniform(double low, double high, const Shape& shape, DType dtype, Device d
                 p[i] = v;
               }
             }
-          });
+          },
+          detail::kParallelGrain, cuda_draw(false, out, st, low, high));
     }
   });
   return out;
@@ -113,22 +125,27 @@ Array normal(double mean, double stddev, const Shape& shape, DType dtype, Device
   visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
-      detail::launch_parallel("random_normal", detail::VarsOf{}, detail::VarsOf{&out}, device, n,
-                              [out, st, mean, stddev](std::int64_t b, std::int64_t e) {
-                                T* p = reinterpret_cast<T*>(out.impl()->data());
-                                for (std::int64_t i = b; i < e;) {
-                                  const detail::philox::NormalPair z = detail::philox::normal_pair(
-                                      st.seed, st.id, static_cast<std::uint64_t>(i) / 2);
-                                  if (i % 2 == 0) p[i++] = static_cast<T>(mean + stddev * z.z0);
-                                  if (i < e) p[i++] = static_cast<T>(mean + stddev * z.z1);
-                                }
-                              });
+      detail::launch_parallel(
+          "random_normal", detail::VarsOf{}, detail::VarsOf{&out}, device, n,
+          [out, st, mean, stddev](std::int64_t b, std::int64_t e) {
+            T* p = reinterpret_cast<T*>(out.impl()->data());
+            for (std::int64_t i = b; i < e;) {
+              const detail::philox::NormalPair z =
+                  detail::philox::normal_pair(st.seed, st.id, static_cast<std::uint64_t>(i) / 2);
+              if (i % 2 == 0) p[i++] = static_cast<T>(mean + stddev * z.z0);
+              if (i < e) p[i++] = static_cast<T>(mean + stddev * z.z1);
+            }
+          },
+          detail::kParallelGrain, cuda_draw(true, out, st, mean, stddev));
     }
   });
   return out;
 }
 
 Array randint(std::int64_t low, std::int64_t high, const Shape& shape, DType dtype, Device device) {
+  // No CUDA kernel: drawn on the host (the same numbers as on the CPU), then copied.
+  if (detail::is_cuda_gpu(device))
+    return randint(low, high, shape, dtype, Device::cpu()).copy_to(device);
   if (!is_integral(dtype))
     throw DTypeError(std::string("ndflow: random::randint: dtype ") + dtype_name(dtype) +
                      " is not supported; use uint8, int32 or int64");

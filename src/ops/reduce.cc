@@ -18,6 +18,7 @@
 
 #include "array/array_impl.h"
 #include "backends/cpu/strided_loop.h"
+#include "ops/cuda_launch.h"
 #include "ops/launch.h"
 
 namespace ndflow {
@@ -315,6 +316,25 @@ void push_reduce(const char* name, const Array& in, const Array& out, const Redu
          });
 }
 
+// --- CUDA GPUs ------------------------------------------------------------------------------
+
+// The reduced axes as a bit mask (empty `axes`: all of them), already validated by make_plan.
+std::uint32_t axes_mask(const std::vector<int>& axes, int ndim, const char* op) {
+  if (axes.empty()) return ndim == 0 ? 0u : (std::uint32_t{1} << ndim) - 1;
+  std::uint32_t mask = 0;
+  for (int ax : axes) mask |= std::uint32_t{1} << normalize_axis(ax, ndim, op);
+  return mask;
+}
+
+// One CUDA reduce kernel over `a` made contiguous, into `out` (the plan's shape).
+void push_cuda_reduce(const char* op, cuda::ReduceOp kind, const Array& a, const Array& out,
+                      DType compute, std::uint32_t mask) {
+  const Array src = a.is_contiguous() ? a : a.copy();
+  launch(
+      op, VarsOf{&src}, VarsOf{&out}, out.device(), [] {},
+      cuda_reduce(kind, *out.impl(), *src.impl(), compute, mask));
+}
+
 DType sum_dtype(DType t) { return is_floating(t) ? t : kInt64; }
 DType mean_dtype(DType t) { return is_floating(t) ? t : kFloat64; }
 
@@ -324,6 +344,14 @@ Array sum_or_mean(const Array& a, const std::vector<int>& axes, bool keepdims, b
   const ReducePlan plan = make_plan(ai, axes, keepdims, op);
   const DType out_dtype = mean ? mean_dtype(ai.dtype) : sum_dtype(ai.dtype);
   Array out = new_array(plan.out_shape, out_dtype, ai.device());
+  if (is_cuda_gpu(ai.device())) {
+    const DType acc = is_floating(ai.dtype) ? kFloat64 : kInt64;
+    push_cuda_reduce(op, cuda::ReduceOp::kSum, a, out, acc, axes_mask(axes, ai.shape.ndim(), op));
+    const std::int64_t count =
+        plan.out_shape.numel() == 0 ? 0 : ai.shape.numel() / std::max<std::int64_t>(1, out.size());
+    if (mean) out /= static_cast<double>(count);
+    return out;
+  }
   visit_dtype(ai.dtype, [&](auto tag) {
     using T = decltype(tag);
     if (mean) {
@@ -350,6 +378,11 @@ Array extreme(const Array& a, const std::vector<int>& axes, bool keepdims) {
     throw ShapeError(std::string("ndflow: ") + op + ": zero-size array to reduction operation " +
                      op + " which has no identity (shape " + ai.shape.to_string() + ")");
   Array out = new_array(plan.out_shape, ai.dtype, ai.device());
+  if (is_cuda_gpu(ai.device())) {
+    push_cuda_reduce(op, kMax ? cuda::ReduceOp::kMax : cuda::ReduceOp::kMin, a, out, ai.dtype,
+                     axes_mask(axes, ai.shape.ndim(), op));
+    return out;
+  }
   visit_dtype(ai.dtype, [&](auto tag) {
     using T = decltype(tag);
     push_reduce<ExtremeReducer<T, kMax>, T>(op, a, out, plan);
@@ -372,6 +405,12 @@ Array arg_extreme(const Array& a, std::optional<int> axis, bool keepdims) {
     throw ShapeError(std::string("ndflow: ") + op + ": attempt to get " + op +
                      " of an empty sequence (shape " + ai.shape.to_string() + ")");
   Array out = new_array(plan.out_shape, kInt64, ai.device());
+  if (is_cuda_gpu(ai.device())) {
+    const std::vector<int> axes = axis ? std::vector<int>{*axis} : std::vector<int>{};
+    push_cuda_reduce(op, kMax ? cuda::ReduceOp::kArgMax : cuda::ReduceOp::kArgMin, a, out, ai.dtype,
+                     axes_mask(axes, ai.shape.ndim(), op));
+    return out;
+  }
   visit_dtype(ai.dtype, [&](auto tag) {
     using T = decltype(tag);
     push_reduce<ArgReducer<T, kMax>, T>(op, a, out, plan);

@@ -1,0 +1,39 @@
+// Launchers for the CUDA kernels of backends/cuda/kernels.h, built at the push from the
+// arrays' metadata (on the pushing thread) and run by the GPU lane's worker with its stream
+// (gpu_op.h). Each returns an empty CudaLaunch when the build has no CUDA or when the
+// kernel cannot take the arrays as they are (then a CUDA GPU refuses the op at the call,
+// saying so; simulated GPUs never use these).
+#pragma once
+
+#include <cstdint>
+
+#include "array/array_impl.h"
+#include "backends/cuda/kernels.h"
+#include "ops/gpu_op.h"
+
+namespace ndflow::detail {
+
+// Whether `device` is a GPU driven through CUDA (not a simulated one): only then are the
+// launchers worth building.
+bool is_cuda_gpu(Device device);
+
+// out (contiguous) = the value whose bytes (in out's dtype) are `bits`.
+CudaLaunch cuda_fill(const ArrayImpl& out, std::uint64_t bits);
+// out (contiguous) = op(a) computed in `compute`; a broadcasts to out's shape.
+CudaLaunch cuda_unary(cuda::UnaryOp op, const ArrayImpl& out, const ArrayImpl& a, DType compute);
+// out (contiguous) = op(a, b) computed in `compute`; a and b broadcast to out's shape.
+CudaLaunch cuda_binary(cuda::BinaryOp op, const ArrayImpl& out, const ArrayImpl& a,
+                       const ArrayImpl& b, DType compute);
+// out (contiguous) = where(cond, a, b).
+CudaLaunch cuda_where(const ArrayImpl& out, const ArrayImpl& cond, const ArrayImpl& a,
+                      const ArrayImpl& b);
+// gemm, for arrays the caller has checked (see linalg.cc).
+CudaLaunch cuda_gemm(const cuda::GemmArgs& args);
+// out (contiguous) = op over the axes in `mask` of `in` (contiguous).
+CudaLaunch cuda_reduce(cuda::ReduceOp op, const ArrayImpl& out, const ArrayImpl& in, DType compute,
+                       std::uint32_t mask);
+// out (contiguous float) = uniform [a, b) or normal (mean a, stddev b) numbers.
+CudaLaunch cuda_random(bool normal, const ArrayImpl& out, std::uint64_t seed, std::uint64_t offset,
+                       double a, double b);
+
+}  // namespace ndflow::detail
