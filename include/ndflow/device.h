@@ -27,8 +27,15 @@ struct Device {
   std::string to_string() const;
 };
 
-// GPUs this build can use: 0 when it has no GPU backend or none is visible.
+// GPUs arrays can use: every visible CUDA GPU, each split into NDFLOW_LOGICAL_GPUS logical
+// ones; or NDFLOW_SIMULATED_GPUS simulated ones. 0 when there are none.
 int num_gpus();
+// What gpu(i) is: "NVIDIA H100 80GB HBM3", "simulated", with " (logical k of n)" for a split
+// GPU. Throws DeviceError when gpu(i) does not exist.
+std::string gpu_name(int i);
+// Whether the GPUs are simulated (NDFLOW_SIMULATED_GPUS: host threads and host memory, for
+// testing GPU code paths; their timings say nothing about a GPU's speed).
+bool gpus_simulated();
 
 }  // namespace ndflow
 

@@ -49,7 +49,8 @@ struct Registry {
 void add_gpu(Registry& r, std::unique_ptr<StreamDevice> device, std::string label) {
   auto g = std::make_unique<GpuDevice>();
   g->index = static_cast<int>(r.gpus.size());
-  g->label = Device::gpu(g->index).to_string() + ": " + std::move(label);
+  g->name = std::move(label);
+  g->label = Device::gpu(g->index).to_string() + ": " + g->name;
   CachingAllocatorOptions options;
   options.device_name = Device::gpu(g->index).to_string();
   options.memory_limit = memory_limit_from_env();
@@ -231,4 +232,6 @@ void synchronize_all_gpus() {
 
 namespace ndflow {
 int num_gpus() { return detail::gpu_count(); }
+std::string gpu_name(int i) { return detail::gpu_device(Device::gpu(i)).name; }
+bool gpus_simulated() { return detail::gpus_simulated(); }
 }  // namespace ndflow

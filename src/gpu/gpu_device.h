@@ -31,7 +31,8 @@ struct GpuDevice {
   std::unique_ptr<StreamDevice> device;
   std::unique_ptr<CachingAllocator> allocator;
   std::array<Stream, kGpuLaneKinds> streams{};  // by LaneKind
-  std::string label;                            // "gpu(1): NVIDIA H100 ... (logical 2 of 2)"
+  std::string name;                             // "NVIDIA H100 ... (logical 2 of 2)"
+  std::string label;                            // "gpu(1): " + name
 
   Stream stream(LaneKind kind) const { return streams[static_cast<int>(kind)]; }
 };

@@ -4,6 +4,7 @@ Each file is the chapter's code with only its imports changed; the test shrinks 
 by text substitution (each substitution must apply) and runs it in a fresh interpreter.
 """
 
+import os
 import pathlib
 import re
 import subprocess
@@ -35,8 +36,11 @@ def shrink(source, substitutions):
     return source
 
 
+# Without NDFLOW_SIMULATED_GPUS, d2l.try_all_gpus() gives the CPU twice (no GPU here); with
+# it, the listings put their arrays on gpu(0) and gpu(1), through the GPU lanes and copies.
+@pytest.mark.parametrize("gpus", ["", "2"], ids=["cpu", "simulated-gpus"])
 @pytest.mark.parametrize("name", sorted(LISTINGS))
-def test_listing_runs_with_only_its_imports_changed(name, tmp_path):
+def test_listing_runs_with_only_its_imports_changed(name, gpus, tmp_path):
     substitutions, benchmarks = LISTINGS[name]
     source = (EXAMPLES / name).read_text()
     assert "mxnet" not in "\n".join(
@@ -44,8 +48,12 @@ def test_listing_runs_with_only_its_imports_changed(name, tmp_path):
     ), "imports must be ndflow's"
     script = tmp_path / name
     script.write_text(shrink(source, substitutions))
+    env = dict(os.environ)
+    env.pop("NDFLOW_SIMULATED_GPUS", None)
+    if gpus:
+        env["NDFLOW_SIMULATED_GPUS"] = gpus
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     printed = re.findall(r"^(.*): (\d+\.\d{4}) sec$", done.stdout, flags=re.M)
     assert [label for label, _ in printed] == benchmarks, done.stdout

@@ -4,6 +4,7 @@ its JSON has every experiment, times and ratios, and each timeline is an SVG wit
 per lane the experiment used."""
 
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -12,17 +13,21 @@ import pytest
 
 EXPERIMENTS = ["async_frontend", "waitall_vs_wait_to_read", "implicit_blockers",
                "dispatch_model", "cpu_workers_parallel", "gpu_parallel", "cpu_and_gpu",
-               "compute_copy_overlap"]
+               "compute_copy_overlap", "gpu_compute_copy_overlap"]
+GPU_ONLY = ("gpu_parallel", "cpu_and_gpu", "gpu_compute_copy_overlap")
 SVG = "{http://www.w3.org/2000/svg}"
+
+
+def run_demo(out, env=None):
+    done = subprocess.run([sys.executable, "-m", "ndflow.demo", "--quick", "--json", "--out",
+                           str(out)], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout), out
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    done = subprocess.run([sys.executable, "-m", "ndflow.demo", "--quick", "--json", "--out",
-                           str(out)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout), out
+    return run_demo(tmp_path_factory.mktemp("demo"))
 
 
 def test_every_experiment_is_reported_with_times_and_ratios(demo):
@@ -42,12 +47,27 @@ def test_every_experiment_is_reported_with_times_and_ratios(demo):
             "compute_copy_overlap"} <= ran
     model = next(e for e in results["experiments"] if e["id"] == "dispatch_model")["model"]
     assert set(model) == {"t1_us", "t2_us", "t3_us", "predicted_async_ms"}
-    for gpu_only in ("gpu_parallel", "cpu_and_gpu"):
+    for gpu_only in GPU_ONLY:
         e = next(e for e in results["experiments"] if e["id"] == gpu_only)
         if results["gpus"] == 0:  # no GPU the arrays can use: skipped, saying why
-            assert e["status"] == "skipped" and e["reason"], e
-        if results["visible_gpus"] == 0:
+            assert e["status"] == "skipped", e
             assert "no CUDA device visible" in e["reason"], e
+            assert "NDFLOW_SIMULATED_GPUS" in e["reason"], e
+
+
+def test_gpu_experiments_run_on_simulated_gpus_on_their_lanes(tmp_path):
+    env = dict(os.environ, NDFLOW_SIMULATED_GPUS="2")
+    results, _ = run_demo(tmp_path, env)
+    assert results["gpus"] == 2
+    by_id = {e["id"]: e for e in results["experiments"]}
+    for gpu_only in GPU_ONLY:
+        e = by_id[gpu_only]
+        assert e["status"] == "ran", e
+        assert all(t > 0 for t in e["times"].values()), e
+        assert "simulated" in e["device"] and "simulated GPUs" in e["reading"], e
+    assert {"gpu(0) compute", "gpu(1) compute"} <= set(by_id["gpu_parallel"]["lanes"])
+    assert {"gpu(0) compute", "gpu(0) copy-out"} <= set(
+        by_id["gpu_compute_copy_overlap"]["lanes"])
 
 
 def test_each_timeline_is_svg_with_one_row_per_lane_used(demo):
