@@ -1,10 +1,13 @@
-// Arrays on GPUs, run on simulated GPUs (CTest sets NDFLOW_SIMULATED_GPUS=2): the lanes,
-// the fences between streams, the copy lanes, host waits and the allocator, checked against
-// the CPU. A simulated GPU runs the CPU kernels on one thread per stream, so results must
-// equal the CPU's bit for bit, and any missing order between streams is a data race
-// (ThreadSanitizer runs this suite too).
+// Arrays on GPUs: the lanes, the fences between streams, the copy lanes, host waits and the
+// allocator, checked against the CPU. CTest runs this suite twice:
+// - on two simulated GPUs (label gpusim, NDFLOW_SIMULATED_GPUS=2), everywhere. A simulated
+//   GPU runs the CPU kernels on one thread per stream, so results must equal the CPU's bit
+//   for bit, and any missing order between streams is a data race (TSan runs it too);
+// - on CUDA GPUs (label gpu, NDFLOW_LOGICAL_GPUS=2, so one physical GPU does), where results
+//   may differ from the CPU's in the last bits; skipped, saying why, without a GPU.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -41,6 +44,19 @@ class GpuArrayTest : public ::testing::Test {
 
 ndflow::detail::GpuDevice& gpu(Device d) { return ndflow::detail::gpu_device(d); }
 
+// The CPU's values, exactly on simulated GPUs, within float rounding on CUDA ones (their
+// exp, tanh and sums round differently).
+void expect_values(const std::vector<double>& got, const std::vector<double>& want,
+                   const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  if (ndflow::gpus_simulated()) {
+    ASSERT_EQ(got, want) << what;
+    return;
+  }
+  for (std::size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::abs(want[i]))) << what << ", element " << i;
+}
+
 std::vector<float> iota(int n, float start = 0) {
   std::vector<float> v(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = start + static_cast<float>(i);
@@ -49,7 +65,6 @@ std::vector<float> iota(int n, float start = 0) {
 
 TEST_F(GpuArrayTest, DevicesAreCountedAndAMissingOneIsAClearError) {
   EXPECT_EQ(ndflow::num_gpus(), 2);
-  EXPECT_TRUE(ndflow::detail::gpus_simulated());
   try {
     (void)ndflow::zeros({2}, ndflow::kFloat32, Device::gpu(2));
     FAIL() << "gpu(2) should not exist";
@@ -132,7 +147,8 @@ TEST_F(GpuArrayTest, ACopyOutWaitsForTheComputeStreamsWrite) {
     cpu_ref = ndflow::tanh(ndflow::matmul(cpu_ref, cpu_ref) * 0.01);
     on_gpu = ndflow::tanh(ndflow::matmul(on_gpu, on_gpu) * 0.01);
   }
-  EXPECT_EQ(on_gpu.copy_to(Device::cpu()).to_vector<float>(), cpu_ref.to_vector<float>());
+  expect_values(on_gpu.copy_to(Device::cpu()).to_vector<double>(), cpu_ref.to_vector<double>(),
+                "20 products");
 }
 
 // A write on the compute stream after a copy-out of the same array read it (write after
@@ -169,7 +185,7 @@ TEST_F(GpuArrayTest, ReusedMemoryIsNotOverwrittenWhileStillRead) {
 // No host synchronisation per op: pushing GPU work waits for nothing; only waits do.
 TEST_F(GpuArrayTest, PushingGpuOpsNeverWaitsOnTheHost) {
   auto* sim = dynamic_cast<ndflow::detail::SimDevice*>(gpu(kGpu0).device.get());
-  ASSERT_NE(sim, nullptr);
+  if (!sim) GTEST_SKIP() << "counts host waits on simulated GPUs only";
   Array x = ndflow::ones({32, 32}, ndflow::kFloat32, kGpu0);
   ndflow::wait_all();
   const std::uint64_t before = sim->host_waits();

@@ -57,6 +57,7 @@ int info_main(const std::vector<std::string>& args) {
   doc["engine"] = default_engine().kind() == EngineKind::kNaive ? "naive" : "threaded";
   doc["cpu_workers"] = default_engine().lane_workers(Lane::cpu_compute());
   doc["gpus_usable_by_arrays"] = num_gpus();
+  doc["gpus_simulated"] = gpus_simulated();
   doc["gpus"] = nlohmann::ordered_json::array();
   bool all_passed = true;
   for (const GpuInfo& g : gpus) {
@@ -94,8 +95,8 @@ int info_main(const std::vector<std::string>& args) {
               << "  BLAS: " << blas_description() << "\n"
               << "  engine: " << doc["engine"].get<std::string>() << ", "
               << doc["cpu_workers"].get<int>() << " CPU compute workers\n"
-              << "  GPUs visible: " << gpus.size()
-              << "; usable by arrays in this build: " << num_gpus() << "\n";
+              << "  GPUs visible: " << gpus.size() << "; usable by arrays: " << num_gpus()
+              << (gpus_simulated() ? " (simulated: NDFLOW_SIMULATED_GPUS)" : "") << "\n";
     for (const auto& e : doc["gpus"])
       std::cout << "    gpu(" << e["index"].get<int>() << "): " << e["name"].get<std::string>()
                 << ", " << gib(e["total_bytes"].get<std::size_t>()) << " ("

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""ndflow's GPU benchmark next to PyTorch, in one run (issue 5's figures).
+
+Runs ndflow-bench-gpu --json, then the same workloads with PyTorch in a fresh process of
+this script (same sizes), and prints both, the ratios and the targets:
+- 4000x4000 float32 matmul: ndflow / torch.mm time <= 1.03;
+- the chapter's "Run on GPU1", "Copy to CPU", "Run on GPU1 and copy to CPU": the overlap
+  (sum of the parts / together) >= 90% of the ideal (sum / max of the parts); PyTorch's with
+  non_blocking=True beside it;
+- 10,000 y = x + 1 on the GPU: ndflow's time per op <= PyTorch's;
+- CPU and GPU in parallel: together / sum of the parts.
+PyTorch must be importable by the interpreter running this script.
+
+  bench/gpu/compare.py [--quick] [--reps N] [--bin PATH] [--json]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run_ndflow(binary, quick, reps):
+    cmd = [binary, "--json"] + (["--quick"] if quick else []) + (["--reps", str(reps)] if reps else [])
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit("compare.py: %s failed (%d): %s" % (" ".join(cmd), done.returncode, done.stderr))
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def torch_main(sizes):
+    """PyTorch's side, in its own process; prints one JSON object."""
+    import torch
+
+    dev = torch.device("cuda:0")
+    reps = sizes["reps"]
+
+    def median_ms(fn):
+        fn()
+        torch.cuda.synchronize()
+        samples = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            fn()
+            torch.cuda.synchronize()
+            samples.append((time.perf_counter() - start) * 1e3)
+        return statistics.median(samples)
+
+    torch.backends.cuda.matmul.allow_tf32 = False  # as ndflow: TF32 off
+    n, count = sizes["n"], sizes["products"]
+    big = torch.rand((n, n), device=dev) * 2 - 1
+    out = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__}
+    out["matmul4000_f32_ms"] = median_ms(lambda: torch.mm(big, big))
+    ys = []
+
+    def run():
+        ys[:] = [torch.mm(big, big) for _ in range(count)]
+
+    out["run_ms"] = median_ms(run)
+    out["copy_ms"] = median_ms(lambda: [y.to("cpu", non_blocking=True) for y in ys])
+    out["run_and_copy_ms"] = median_ms(
+        lambda: [torch.mm(big, big).to("cpu", non_blocking=True) for _ in range(count)])
+    small = torch.ones((1, 2), device=dev)
+    ops = sizes["dispatch_ops"]
+
+    def dispatch():
+        for _ in range(ops):
+            small + 1
+
+    out["dispatch_async_us"] = median_ms(dispatch) * 1e3 / ops
+    print(json.dumps(out))
+
+
+def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--torch-only":
+        torch_main(json.loads(sys.argv[2]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--reps", type=int, default=0)
+    parser.add_argument("--bin", default=os.path.join(ROOT, "build", "bench", "ndflow-bench-gpu"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    nd = run_ndflow(args.bin, args.quick, args.reps)
+    if "skipped" in nd:
+        print(json.dumps(nd) if args.json else "compare.py: skipped (%s)" % nd["skipped"])
+        return
+    if nd["simulated"]:  # no GPU for PyTorch: ndflow's figures only, which time host threads
+        print(json.dumps({"ndflow": nd}) if args.json else
+              "compare.py: simulated GPUs, PyTorch not run; ndflow: " + json.dumps(nd))
+        return
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--torch-only",
+                           json.dumps(nd)], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit("compare.py: the PyTorch run failed: " + done.stderr.strip())
+    pt = json.loads(done.stdout.strip().splitlines()[-1])
+
+    def overlap(r):
+        return (r["run_ms"] + r["copy_ms"]) / r["run_and_copy_ms"]
+
+    def ideal(r):
+        return (r["run_ms"] + r["copy_ms"]) / max(r["run_ms"], r["copy_ms"])
+
+    targets = {
+        "matmul: ndflow / torch.mm": (nd["matmul4000_f32_ms"] / pt["matmul4000_f32_ms"], "<= 1.03",
+                                      nd["matmul4000_f32_ms"] <= 1.03 * pt["matmul4000_f32_ms"]),
+        "overlap: ndflow, share of ideal": (overlap(nd) / ideal(nd), ">= 0.90",
+                                            overlap(nd) >= 0.9 * ideal(nd)),
+        "overlap: torch, share of ideal (for comparison)": (overlap(pt) / ideal(pt), "", True),
+        "dispatch: ndflow / torch per op": (nd["dispatch_async_us"] / pt["dispatch_async_us"],
+                                            "<= 1.0",
+                                            nd["dispatch_async_us"] <= pt["dispatch_async_us"]),
+        "CPU and GPU: together / sum": (nd["cpu_and_gpu_ms"] / (nd["cpu_ms"] + nd["gpu_ms"]), "",
+                                        True),
+    }
+    if args.json:
+        print(json.dumps({"ndflow": nd, "torch": pt,
+                          "targets": {k: {"measured": v[0], "target": v[1], "met": v[2]}
+                                      for k, v in targets.items()}}))
+        return
+    print("compare.py: ndflow on %s%s; PyTorch %s on %s"
+          % (nd["device"], " (simulated)" if nd["simulated"] else "", pt["torch"], pt["device"]))
+    rows = [("matmul %dx%d f32 (ms)" % (nd["n"], nd["n"]), "matmul4000_f32_ms"),
+            ("run %d products (ms)" % nd["products"], "run_ms"),
+            ("copy them to the CPU (ms)", "copy_ms"),
+            ("run and copy (ms)", "run_and_copy_ms"),
+            ("y = x + 1, async (us per op)", "dispatch_async_us")]
+    print("%-34s %10s %10s %8s" % ("workload", "ndflow", "PyTorch", "ratio"))
+    for what, key in rows:
+        print("%-34s %10.3f %10.3f %8.2f" % (what, nd[key], pt[key], nd[key] / pt[key]))
+    print("\n%-48s %9s %8s  %s" % ("target", "measured", "target", "met"))
+    for what, (value, target, met) in targets.items():
+        print("%-48s %9.3f %8s  %s" % (what, value, target, ("yes" if met else "NO") if target else ""))
+
+
+if __name__ == "__main__":
+    main()
