@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -103,7 +104,13 @@ std::atomic<Registry*> g_registry{nullptr};
 
 Registry& registry() {
   static Registry* r = [] {
-    Registry* made = make_registry();
+    Registry* made;
+    try {
+      made = make_registry();
+    } catch (const std::exception& e) {  // a malformed variable, a device that failed to start
+      made = new Registry;
+      made->absence_reason = e.what();
+    }
     g_registry.store(made, std::memory_order_release);
     return made;
   }();
