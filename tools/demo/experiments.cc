@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -100,6 +101,64 @@ class Harness {
 };
 
 double part(const ExperimentResult& r, std::size_t i) { return r.parts.at(i).seconds; }
+
+// The chapters' workloads: `count` products of x with itself, and copies of arrays to the CPU.
+std::vector<Array> products_of(const Array& x, int count) {
+  std::vector<Array> ys;
+  for (int i = 0; i < count; ++i) ys.push_back(dot(x, x));
+  return ys;
+}
+
+std::vector<Array> copies_to_cpu(const std::vector<Array>& ys) {
+  std::vector<Array> out;
+  for (const Array& y : ys) out.push_back(y.copy_to(Device::cpu()));
+  return out;
+}
+
+// The chapter's overlap listing: `products` products of x ("run"), their copies to the CPU
+// ("copy"), then each copy pushed right after its product ("run and copy").
+void measure_run_and_copy(const Harness& h, ExperimentResult& r,
+                          const std::vector<std::string>& labels, const Array& x, int products) {
+  h.measure(r, labels, [&] {
+    std::vector<Array> ys;
+    const double compute = timed([&] {
+      ys = products_of(x, products);
+      wait_all();
+    });
+    const double copy = timed([&] {
+      copies_to_cpu(ys);
+      wait_all();
+    });
+    const double both = timed([&] {
+      copies_to_cpu(products_of(x, products));
+      wait_all();
+    });
+    return std::vector<double>{compute, copy, both};
+  });
+}
+
+// The chapters' parallelism pattern: a() alone, b() alone, then both pushed with no wait
+// between them (each part ends with wait_all), as three parts.
+void measure_alone_and_together(const Harness& h, ExperimentResult& r,
+                                const std::vector<std::string>& labels,
+                                const std::function<void()>& a, const std::function<void()>& b) {
+  h.measure(r, labels, [&] {
+    const double one = timed([&] {
+      a();
+      wait_all();
+    });
+    const double two = timed([&] {
+      b();
+      wait_all();
+    });
+    const double both = timed([&] {
+      a();
+      b();
+      wait_all();
+    });
+    return std::vector<double>{one, two, both};
+  });
+}
 
 ExperimentResult on_cpu(const char* id, const char* title, const char* chapter) {
   ExperimentResult r;
@@ -256,22 +315,9 @@ ExperimentResult cpu_workers_parallel(const DemoOptions& o, const Harness& h) {
     for (int i = 0; i < steps; ++i) y = dot(y, w);
     return y;
   };
-  h.measure(r, {"chain 1 alone", "chain 2 alone", "both chains together"}, [&] {
-    const double one = timed([&] {
-      chain(x1);
-      wait_all();
-    });
-    const double two = timed([&] {
-      chain(x2);
-      wait_all();
-    });
-    const double both = timed([&] {
-      chain(x1);
-      chain(x2);
-      wait_all();
-    });
-    return std::vector<double>{one, two, both};
-  });
+  measure_alone_and_together(
+      h, r, {"chain 1 alone", "chain 2 alone", "both chains together"}, [&] { chain(x1); },
+      [&] { chain(x2); });
   const int workers = engine().lane_workers(Lane::cpu_compute());
   r.ratio_name = "sum of parts / together";
   r.ratio = (part(r, 0) + part(r, 1)) / part(r, 2);
@@ -311,32 +357,7 @@ ExperimentResult compute_copy_overlap(const DemoOptions& o, const Harness& h) {
   const std::int64_t n = o.quick ? 192 : 512;
   const int products = o.quick ? 10 : 50;  // the chapter: 50
   const Array x = random::uniform(0, 1, {n, n});
-  const auto run = [x, products] {
-    std::vector<Array> ys;
-    for (int i = 0; i < products; ++i) ys.push_back(dot(x, x));
-    return ys;
-  };
-  const auto copy_to_cpu = [](const std::vector<Array>& ys) {
-    std::vector<Array> out;
-    for (const Array& y : ys) out.push_back(y.copy_to(Device::cpu()));
-    return out;
-  };
-  h.measure(r, {"Run", "Copy", "Run and copy"}, [&] {
-    std::vector<Array> ys;
-    const double compute = timed([&] {
-      ys = run();
-      wait_all();
-    });
-    const double copy = timed([&] {
-      copy_to_cpu(ys);
-      wait_all();
-    });
-    const double both = timed([&] {
-      copy_to_cpu(run());
-      wait_all();
-    });
-    return std::vector<double>{compute, copy, both};
-  });
+  measure_run_and_copy(h, r, {"Run", "Copy", "Run and copy"}, x, products);
   r.ratio_name = "sum of parts / together";
   r.ratio = (part(r, 0) + part(r, 1)) / part(r, 2);
   r.ideal = (part(r, 0) + part(r, 1)) / std::max(part(r, 0), part(r, 1));
@@ -372,12 +393,6 @@ std::string simulated_note() {
                           : "";
 }
 
-std::vector<Array> products_of(const Array& x, int count) {
-  std::vector<Array> ys;
-  for (int i = 0; i < count; ++i) ys.push_back(dot(x, x));
-  return ys;
-}
-
 ExperimentResult gpu_parallel(const DemoOptions& o, const Harness& h) {
   ExperimentResult r;
   r.id = "gpu_parallel";
@@ -388,22 +403,9 @@ ExperimentResult gpu_parallel(const DemoOptions& o, const Harness& h) {
   const int products = o.quick ? 10 : 50;  // the chapter: 50
   const Array x1 = random::uniform(0, 1, {n, n}, kFloat32, Device::gpu(0));
   const Array x2 = random::uniform(0, 1, {n, n}, kFloat32, Device::gpu(1));
-  h.measure(r, {"Run on GPU1", "Run on GPU2", "Run on both"}, [&] {
-    const double one = timed([&] {
-      products_of(x1, products);
-      wait_all();
-    });
-    const double two = timed([&] {
-      products_of(x2, products);
-      wait_all();
-    });
-    const double both = timed([&] {
-      products_of(x1, products);
-      products_of(x2, products);
-      wait_all();
-    });
-    return std::vector<double>{one, two, both};
-  });
+  measure_alone_and_together(
+      h, r, {"Run on GPU1", "Run on GPU2", "Run on both"}, [&] { products_of(x1, products); },
+      [&] { products_of(x2, products); });
   r.ratio_name = "sum of parts / together";
   r.ratio = (part(r, 0) + part(r, 1)) / part(r, 2);
   r.ideal = 2;
@@ -422,27 +424,8 @@ ExperimentResult gpu_compute_copy_overlap(const DemoOptions& o, const Harness& h
   const std::int64_t n = gpu_matrix_size(o);
   const int products = o.quick ? 10 : 50;
   const Array x = random::uniform(0, 1, {n, n}, kFloat32, Device::gpu(0));
-  const auto copy_to_cpu = [](const std::vector<Array>& ys) {
-    std::vector<Array> out;
-    for (const Array& y : ys) out.push_back(y.copy_to(Device::cpu()));
-    return out;
-  };
-  h.measure(r, {"Run on GPU1", "Copy to CPU", "Run on GPU1 and copy to CPU"}, [&] {
-    std::vector<Array> ys;
-    const double compute = timed([&] {
-      ys = products_of(x, products);
-      wait_all();
-    });
-    const double copy = timed([&] {
-      copy_to_cpu(ys);
-      wait_all();
-    });
-    const double both = timed([&] {
-      copy_to_cpu(products_of(x, products));
-      wait_all();
-    });
-    return std::vector<double>{compute, copy, both};
-  });
+  measure_run_and_copy(h, r, {"Run on GPU1", "Copy to CPU", "Run on GPU1 and copy to CPU"}, x,
+                       products);
   r.ratio_name = "sum of parts / together";
   r.ratio = (part(r, 0) + part(r, 1)) / part(r, 2);
   r.ideal = (part(r, 0) + part(r, 1)) / std::max(part(r, 0), part(r, 1));
@@ -464,22 +447,9 @@ ExperimentResult cpu_and_gpu(const DemoOptions& o, const Harness& h) {
   const int products = o.quick ? 10 : 50;
   const Array xg = random::uniform(0, 1, {n_gpu, n_gpu}, kFloat32, Device::gpu(0));
   const Array xc = random::uniform(0, 1, {n_cpu, n_cpu});
-  h.measure(r, {"Run on the CPU", "Run on the GPU", "Run on both"}, [&] {
-    const double cpu = timed([&] {
-      products_of(xc, products);
-      wait_all();
-    });
-    const double gpu = timed([&] {
-      products_of(xg, products);
-      wait_all();
-    });
-    const double both = timed([&] {
-      products_of(xc, products);
-      products_of(xg, products);
-      wait_all();
-    });
-    return std::vector<double>{cpu, gpu, both};
-  });
+  measure_alone_and_together(
+      h, r, {"Run on the CPU", "Run on the GPU", "Run on both"}, [&] { products_of(xc, products); },
+      [&] { products_of(xg, products); });
   r.ratio_name = "together / sum of parts";
   r.ratio = part(r, 2) / (part(r, 0) + part(r, 1));
   r.ideal = std::max(part(r, 0), part(r, 1)) / (part(r, 0) + part(r, 1));
