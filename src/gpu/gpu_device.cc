@@ -94,8 +94,7 @@ Registry* make_registry() {
   }
   if (r->gpus.empty()) r->absence_reason = ndflow::gpu_absence_reason();
 #else
-  r->absence_reason = NDFLOW_HAS_CUDA ? "the CUDA array backend is not built yet"
-                                      : "this build has no CUDA support";
+  r->absence_reason = "this build has no CUDA support (nvcc not found, or NDFLOW_CUDA=OFF)";
 #endif
   return r;
 }
