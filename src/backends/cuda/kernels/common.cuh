@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <type_traits>
 
 #include "backends/cuda/cuda_check.h"
@@ -21,6 +22,39 @@
 namespace ndflow::cuda::impl {
 
 inline cudaStream_t as_stream(void* s) noexcept { return static_cast<cudaStream_t>(s); }
+
+// A library handle (a cuBLAS handle, a cuRAND generator) per (thread, device), made on first
+// use and destroyed when the thread ends. Each GPU lane has its own worker thread, so a
+// handle is never used by two threads at once. Keep one as a thread_local.
+template <class Handle>
+class PerDeviceHandles {
+ public:
+  using Destroy = void (*)(Handle);
+  explicit PerDeviceHandles(Destroy destroy) : destroy_(destroy) {}
+  ~PerDeviceHandles() {
+    for (const auto& [device, handle] : by_device_) {
+      // At process exit the driver may be gone already; then there is nothing to free.
+      if (cudaSetDevice(device) == cudaSuccess) destroy_(handle);
+      (void)cudaGetLastError();
+    }
+  }
+  PerDeviceHandles(const PerDeviceHandles&) = delete;
+  PerDeviceHandles& operator=(const PerDeviceHandles&) = delete;
+
+  // The current device's handle; create() makes it (throwing on failure) the first time.
+  template <class Create>
+  Handle get(Create&& create) {
+    int device = 0;
+    NDFLOW_CUDA_CHECK(cudaGetDevice(&device));
+    Handle& h = by_device_[device];
+    if (h == nullptr) h = create();
+    return h;
+  }
+
+ private:
+  std::map<int, Handle> by_device_;
+  Destroy destroy_;
+};
 
 // --- launch sizes ---------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@
 #include <cublas_v2.h>
 
 #include <cstdint>
-#include <map>
 #include <string>
 
 #include "backends/cuda/kernels.h"
@@ -16,31 +15,16 @@ namespace ndflow::cuda {
 namespace impl {
 namespace {
 
-// One cuBLAS handle per (thread, device), made on first use and destroyed when the thread
-// ends. Each GPU lane has its own worker thread, so a handle is never used by two threads at
-// once; cublasSetStream before every call points it at the caller's stream.
-struct ThreadBlasHandles {
-  std::map<int, cublasHandle_t> by_device;
-  ~ThreadBlasHandles() {
-    for (const auto& [device, handle] : by_device) {
-      // At process exit the driver may be gone already; then there is nothing to free.
-      if (cudaSetDevice(device) == cudaSuccess) (void)cublasDestroy(handle);
-      (void)cudaGetLastError();
-    }
-  }
-};
-
+// The current device's cuBLAS handle (see PerDeviceHandles); cublasSetStream before every
+// call points it at the caller's stream.
 cublasHandle_t blas_handle() {
-  thread_local ThreadBlasHandles handles;
-  int device = 0;
-  NDFLOW_CUDA_CHECK(cudaGetDevice(&device));
-  cublasHandle_t& h = handles.by_device[device];
-  if (h == nullptr) {
+  thread_local PerDeviceHandles<cublasHandle_t> handles(
+      [](cublasHandle_t h) { (void)cublasDestroy(h); });
+  return handles.get([] {
     cublasHandle_t created = nullptr;
     NDFLOW_CUBLAS_CHECK(cublasCreate(&created));
-    h = created;
-  }
-  return h;
+    return created;
+  });
 }
 
 // C = 0 for every batch when k == 0 (an empty sum), without asking cuBLAS about lda == 0.

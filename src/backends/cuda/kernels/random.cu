@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <map>
 #include <string>
 
 #include "backends/cuda/kernels.h"
@@ -16,29 +15,15 @@ namespace ndflow::cuda {
 namespace impl {
 namespace {
 
-// One generator per (thread, device), like the cuBLAS handles (kernels/gemm.cu).
-struct ThreadGenerators {
-  std::map<int, curandGenerator_t> by_device;
-  ~ThreadGenerators() {
-    for (const auto& [device, generator] : by_device) {
-      // At process exit the driver may be gone already; then there is nothing to free.
-      if (cudaSetDevice(device) == cudaSuccess) (void)curandDestroyGenerator(generator);
-      (void)cudaGetLastError();
-    }
-  }
-};
-
-// The current device's generator, set to (seed, offset) and `stream`.
+// The current device's generator (see PerDeviceHandles), set to (seed, offset) and `stream`.
 curandGenerator_t generator(cudaStream_t stream, std::uint64_t seed, std::uint64_t offset) {
-  thread_local ThreadGenerators generators;
-  int device = 0;
-  NDFLOW_CUDA_CHECK(cudaGetDevice(&device));
-  curandGenerator_t& g = generators.by_device[device];
-  if (g == nullptr) {
+  thread_local PerDeviceHandles<curandGenerator_t> generators(
+      [](curandGenerator_t g) { (void)curandDestroyGenerator(g); });
+  const curandGenerator_t g = generators.get([] {
     curandGenerator_t created = nullptr;
     NDFLOW_CURAND_CHECK(curandCreateGenerator(&created, CURAND_RNG_PSEUDO_PHILOX4_32_10));
-    g = created;
-  }
+    return created;
+  });
   NDFLOW_CURAND_CHECK(curandSetStream(g, stream));
   NDFLOW_CURAND_CHECK(curandSetPseudoRandomGeneratorSeed(g, seed));
   NDFLOW_CURAND_CHECK(curandSetGeneratorOffset(g, offset));
