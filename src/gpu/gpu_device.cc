@@ -221,17 +221,18 @@ void complete_when_done(Fence fence, AsyncCompletion done) {
   poller().add(std::move(fence), std::move(done));
 }
 
-void synchronize_all_gpus() {
+bool synchronize_all_gpus() {
   // Before anything asked for a GPU there is nothing to wait for, and no reason to start a
   // GPU runtime (CUDA's first call takes a while).
   Registry* r = g_registry.load(std::memory_order_acquire);
-  if (!r) return;
+  if (!r) return false;
   for (const auto& g : r->gpus) {
     for (Stream s : g->streams) {
       const Fence f = std::make_shared<FenceEvent>(g->device.get(), s, g->device->record_event(s));
       g->device->synchronize_event(f->event);
     }
   }
+  return !r->gpus.empty();
 }
 
 }  // namespace ndflow::detail

@@ -19,8 +19,23 @@ GpuWorker stream_for(GpuDevice& gpu, LaneKind kind) {
   return GpuWorker{&gpu, gpu.stream(kind)};
 }
 
-Fence record_fence(StreamDevice& device, Stream stream) {
-  return std::make_shared<FenceEvent>(&device, stream, device.record_event(stream));
+// The fence protocol of every GPU op, on `stream` of `dev`: wait for the fences of the
+// storages it reads and writes, enqueue(), then record one event as their new fence.
+// Null storages (host memory, for copies) take no part.
+template <class Enqueue>
+Fence run_ordered(StreamDevice& dev, Stream stream, const std::vector<GpuStorage*>& reads,
+                  const std::vector<GpuStorage*>& writes, Enqueue&& enqueue) {
+  for (GpuStorage* r : reads)
+    if (r) r->sync.before(dev, stream, /*write=*/false);
+  for (GpuStorage* x : writes)
+    if (x) x->sync.before(dev, stream, /*write=*/true);
+  enqueue();
+  const Fence fence = std::make_shared<FenceEvent>(&dev, stream, dev.record_event(stream));
+  for (GpuStorage* r : reads)
+    if (r) r->sync.after(fence, /*write=*/false);
+  for (GpuStorage* x : writes)
+    if (x) x->sync.after(fence, /*write=*/true);
+  return fence;
 }
 
 void run_kernel(GpuDevice& gpu, const std::vector<GpuStorage*>& reads,
@@ -28,15 +43,12 @@ void run_kernel(GpuDevice& gpu, const std::vector<GpuStorage*>& reads,
                 const CudaLaunch& cuda) {
   const GpuWorker w = stream_for(gpu, LaneKind::kCompute);
   StreamDevice& dev = *gpu.device;
-  for (GpuStorage* r : reads) r->sync.before(dev, w.stream, /*write=*/false);
-  for (GpuStorage* x : writes) x->sync.before(dev, w.stream, /*write=*/true);
-  if (dev.simulated())
-    dev.enqueue_host_work(w.stream, host);
-  else
-    cuda(reinterpret_cast<void*>(w.stream.handle));
-  const Fence fence = record_fence(dev, w.stream);
-  for (GpuStorage* r : reads) r->sync.after(fence, /*write=*/false);
-  for (GpuStorage* x : writes) x->sync.after(fence, /*write=*/true);
+  run_ordered(dev, w.stream, reads, writes, [&] {
+    if (dev.simulated())
+      dev.enqueue_host_work(w.stream, host);
+    else
+      cuda(reinterpret_cast<void*>(w.stream.handle));
+  });
 }
 
 }  // namespace
@@ -73,17 +85,14 @@ void push_gpu_copy(const Array& src, const Array& out) {
       [&gpu, kind, src, out, sg, og, bytes, touches_host](OpContext& ctx) {
         const GpuWorker w = stream_for(gpu, kind);
         StreamDevice& dev = *gpu.device;
-        if (sg) sg->sync.before(dev, w.stream, /*write=*/false);
-        if (og) og->sync.before(dev, w.stream, /*write=*/true);
-        void* dst = out.impl()->data();
-        const void* from = src.impl()->data();
-        if (sg && og)
-          dev.copy_from_peer_async(dst, from, *sg->gpu->device, bytes, w.stream);
-        else
-          dev.copy_async(dst, from, bytes, w.stream);
-        const Fence fence = record_fence(dev, w.stream);
-        if (sg) sg->sync.after(fence, /*write=*/false);
-        if (og) og->sync.after(fence, /*write=*/true);
+        const Fence fence = run_ordered(dev, w.stream, {sg}, {og}, [&] {
+          void* dst = out.impl()->data();
+          const void* from = src.impl()->data();
+          if (sg && og)
+            dev.copy_from_peer_async(dst, from, *sg->gpu->device, bytes, w.stream);
+          else
+            dev.copy_async(dst, from, bytes, w.stream);
+        });
         if (touches_host) complete_when_done(fence, ctx.defer());
       },
       VarList{s.var()}, VarList{o.var()}, gpu_lane(engine, lane_device, kind), 0, "copy_to");

@@ -56,6 +56,11 @@ struct SimStream {
 struct SimEvent {
   std::shared_ptr<SimStream> stream;
   std::uint64_t target;
+
+  bool reached() const {
+    std::lock_guard lock(stream->mu);
+    return stream->completed >= target;
+  }
 };
 
 struct SimDevice::State {
@@ -206,11 +211,7 @@ class SimMemory final : public DeviceMemory {
     ::operator delete(p, std::align_val_t(256));
   }
   Event record_event(Stream s) override { return state_.record(s); }
-  bool event_done(Event e) override {
-    SimEvent& ev = event_of(e);
-    std::lock_guard lock(ev.stream->mu);
-    return ev.stream->completed >= ev.target;
-  }
+  bool event_done(Event e) override { return event_of(e).reached(); }
   void release_event(Event e) override { delete &event_of(e); }
   std::size_t free_bytes() override {
     std::lock_guard lock(state_.memory_mu);
@@ -279,9 +280,7 @@ Event SimDevice::record_event(Stream s) { return state_->record(s); }
 
 bool SimDevice::query_event(Event e) {
   state_->throw_if_failed();
-  SimEvent& ev = event_of(e);
-  std::lock_guard lock(ev.stream->mu);
-  return ev.stream->completed >= ev.target;
+  return event_of(e).reached();
 }
 
 void SimDevice::synchronize_event(Event e) {
