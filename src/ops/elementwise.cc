@@ -27,37 +27,63 @@ constexpr int idx(DType t) noexcept { return static_cast<int>(t); }
 
 // --- kernel tables ------------------------------------------------------------------------
 
-// The CUDA kernel's name for each op (backends/cuda/kernels.h).
+// The CUDA kernel's name for each op (backends/cuda/kernels.h). An op without one does not
+// compile, rather than launching another op's kernel.
+template <class F>
+inline constexpr bool kNoCudaName = false;
 template <class F>
 constexpr cuda::BinaryOp cuda_binary_op() {
   using B = cuda::BinaryOp;
-  if constexpr (std::is_same_v<F, cpu::AddOp>) return B::kAdd;
-  if constexpr (std::is_same_v<F, cpu::SubtractOp>) return B::kSubtract;
-  if constexpr (std::is_same_v<F, cpu::MultiplyOp>) return B::kMultiply;
-  if constexpr (std::is_same_v<F, cpu::DivideOp>) return B::kDivide;
-  if constexpr (std::is_same_v<F, cpu::PowerOp>) return B::kPower;
-  if constexpr (std::is_same_v<F, cpu::MaximumOp>) return B::kMaximum;
-  if constexpr (std::is_same_v<F, cpu::MinimumOp>) return B::kMinimum;
-  if constexpr (std::is_same_v<F, cpu::EqualOp>) return B::kEqual;
-  if constexpr (std::is_same_v<F, cpu::NotEqualOp>) return B::kNotEqual;
-  if constexpr (std::is_same_v<F, cpu::LessOp>) return B::kLess;
-  if constexpr (std::is_same_v<F, cpu::LessEqualOp>) return B::kLessEqual;
-  if constexpr (std::is_same_v<F, cpu::GreaterOp>) return B::kGreater;
-  if constexpr (std::is_same_v<F, cpu::GreaterEqualOp>) return B::kGreaterEqual;
-  return B::kAdd;
+  if constexpr (std::is_same_v<F, cpu::AddOp>)
+    return B::kAdd;
+  else if constexpr (std::is_same_v<F, cpu::SubtractOp>)
+    return B::kSubtract;
+  else if constexpr (std::is_same_v<F, cpu::MultiplyOp>)
+    return B::kMultiply;
+  else if constexpr (std::is_same_v<F, cpu::DivideOp>)
+    return B::kDivide;
+  else if constexpr (std::is_same_v<F, cpu::PowerOp>)
+    return B::kPower;
+  else if constexpr (std::is_same_v<F, cpu::MaximumOp>)
+    return B::kMaximum;
+  else if constexpr (std::is_same_v<F, cpu::MinimumOp>)
+    return B::kMinimum;
+  else if constexpr (std::is_same_v<F, cpu::EqualOp>)
+    return B::kEqual;
+  else if constexpr (std::is_same_v<F, cpu::NotEqualOp>)
+    return B::kNotEqual;
+  else if constexpr (std::is_same_v<F, cpu::LessOp>)
+    return B::kLess;
+  else if constexpr (std::is_same_v<F, cpu::LessEqualOp>)
+    return B::kLessEqual;
+  else if constexpr (std::is_same_v<F, cpu::GreaterOp>)
+    return B::kGreater;
+  else if constexpr (std::is_same_v<F, cpu::GreaterEqualOp>)
+    return B::kGreaterEqual;
+  else
+    static_assert(kNoCudaName<F>, "name this op's CUDA kernel here");
 }
 template <class F>
 constexpr cuda::UnaryOp cuda_unary_op() {
   using U = cuda::UnaryOp;
-  if constexpr (std::is_same_v<F, cpu::NegativeOp>) return U::kNegative;
-  if constexpr (std::is_same_v<F, cpu::AbsOp>) return U::kAbs;
-  if constexpr (std::is_same_v<F, cpu::ExpOp>) return U::kExp;
-  if constexpr (std::is_same_v<F, cpu::LogOp>) return U::kLog;
-  if constexpr (std::is_same_v<F, cpu::SqrtOp>) return U::kSqrt;
-  if constexpr (std::is_same_v<F, cpu::TanhOp>) return U::kTanh;
-  if constexpr (std::is_same_v<F, cpu::SigmoidOp>) return U::kSigmoid;
-  if constexpr (std::is_same_v<F, cpu::ReluOp>) return U::kRelu;
-  return U::kIdentity;
+  if constexpr (std::is_same_v<F, cpu::NegativeOp>)
+    return U::kNegative;
+  else if constexpr (std::is_same_v<F, cpu::AbsOp>)
+    return U::kAbs;
+  else if constexpr (std::is_same_v<F, cpu::ExpOp>)
+    return U::kExp;
+  else if constexpr (std::is_same_v<F, cpu::LogOp>)
+    return U::kLog;
+  else if constexpr (std::is_same_v<F, cpu::SqrtOp>)
+    return U::kSqrt;
+  else if constexpr (std::is_same_v<F, cpu::TanhOp>)
+    return U::kTanh;
+  else if constexpr (std::is_same_v<F, cpu::SigmoidOp>)
+    return U::kSigmoid;
+  else if constexpr (std::is_same_v<F, cpu::ReluOp>)
+    return U::kRelu;
+  else
+    static_assert(kNoCudaName<F>, "name this op's CUDA kernel here");
 }
 
 struct BinaryKernel {
