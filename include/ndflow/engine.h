@@ -160,6 +160,15 @@ class OpContext {
   // completed. Call at most once; ops that never call it are done on return.
   AsyncCompletion defer();
 
+  // For ops whose work runs on a device stream after the op is done for the engine (GPU
+  // ops): whether the profiler is recording, and a span of stream time to add to it.
+  // `times` is called once, when the records are read (it may block until the stream has
+  // run the work), and returns {start_ns, end_ns} on the steady clock, or nullopt when the
+  // work never ran (a failed device).
+  using StreamTimes = std::function<std::optional<std::pair<std::int64_t, std::int64_t>>()>;
+  bool profiling() const noexcept;
+  void add_stream_span(StreamTimes times);
+
  private:
   friend class detail::EngineCore;
   OpContext(detail::Op* op, int worker, detail::EngineCore* core) noexcept
@@ -246,6 +255,10 @@ struct ProfileRecord {
   Lane lane;
   int worker = 0;  // lane worker index, -1 for a waiting thread
   std::int64_t push_ns = 0, start_ns = 0, end_ns = 0;
+  // A span of device time (OpContext::add_stream_span): start..end is when the op's work
+  // ran on its lane's stream, push_ns when the worker issued it. Such an op also has its
+  // ordinary record, whose start..end is the issuing.
+  bool on_stream = false;
 };
 
 class Engine {

@@ -74,6 +74,12 @@ void AsyncCompletion::fail(std::exception_ptr e) noexcept {
 
 Lane OpContext::lane() const noexcept { return Lane{op_->lane}; }
 const char* OpContext::name() const noexcept { return op_->name; }
+bool OpContext::profiling() const noexcept { return core_ && core_->profiler().enabled(); }
+
+void OpContext::add_stream_span(StreamTimes times) {
+  if (!profiling()) return;
+  core_->profiler().add_stream_span(op_->name, Lane{op_->lane}, worker_, std::move(times));
+}
 
 AsyncCompletion OpContext::defer() {
   if (deferred_)

@@ -1,5 +1,7 @@
 // Records each op's lane, worker and push/start/end stamps while enabled, and writes them
 // as Chrome Trace Event JSON. Off by default; when off it costs one relaxed load per op.
+// GPU ops add spans of stream time (OpContext::add_stream_span), which are known only once
+// the stream has run the work: they wait, unresolved, until the records are read.
 #pragma once
 
 #include <atomic>
@@ -28,6 +30,8 @@ class Profiler {
   void start();
   void stop();
   void record(const Op& op, std::int64_t end_ns);
+  void add_stream_span(const char* name, Lane lane, int worker, OpContext::StreamTimes times);
+  // Resolves the pending stream spans first (blocking until their work has run).
   std::vector<ProfileRecord> records() const;
   // lane_name(l) and lane_workers(l) describe the lanes for the trace's metadata.
   std::string to_json(const std::function<std::string(Lane)>& lane_name,
@@ -35,8 +39,15 @@ class Profiler {
 
  private:
   std::atomic<bool> enabled_{false};
+  struct PendingSpan {
+    ProfileRecord record;  // name, lane, worker and push_ns (the issue) filled in
+    OpContext::StreamTimes times;
+  };
+  void resolve_pending() const;
+
   mutable std::mutex mu_;
-  std::vector<ProfileRecord> records_;
+  mutable std::vector<ProfileRecord> records_;
+  mutable std::vector<PendingSpan> pending_;
   std::int64_t origin_ns_ = 0;  // trace timestamps are relative to profiler start
 };
 

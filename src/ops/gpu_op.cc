@@ -1,9 +1,12 @@
 #include "ops/gpu_op.h"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "backends/cuda/nvtx.h"
 #include "gpu/gpu_storage.h"
 #include "ndflow/error.h"
 
@@ -19,17 +22,43 @@ GpuWorker stream_for(GpuDevice& gpu, LaneKind kind) {
   return GpuWorker{&gpu, gpu.stream(kind)};
 }
 
+// Two timed events around an op's work on a stream, for the profiler.
+struct StreamSpan {
+  StreamDevice* dev;
+  Event start, end;
+  StreamSpan(StreamDevice* d, Event s, Event e) : dev(d), start(s), end(e) {}
+  ~StreamSpan() {
+    dev->release_event(start);
+    dev->release_event(end);
+  }
+  StreamSpan(const StreamSpan&) = delete;
+  StreamSpan& operator=(const StreamSpan&) = delete;
+};
+
 // The fence protocol of every GPU op, on `stream` of `dev`: wait for the fences of the
 // storages it reads and writes, enqueue(), then record one event as their new fence.
-// Null storages (host memory, for copies) take no part.
+// Null storages (host memory, for copies) take no part. While the profiler records, timed
+// events around the work tell it when the stream ran it.
 template <class Enqueue>
-Fence run_ordered(StreamDevice& dev, Stream stream, const std::vector<GpuStorage*>& reads,
-                  const std::vector<GpuStorage*>& writes, Enqueue&& enqueue) {
+Fence run_ordered(OpContext& ctx, StreamDevice& dev, Stream stream,
+                  const std::vector<GpuStorage*>& reads, const std::vector<GpuStorage*>& writes,
+                  Enqueue&& enqueue) {
   for (GpuStorage* r : reads)
     if (r) r->sync.before(dev, stream, /*write=*/false);
   for (GpuStorage* x : writes)
     if (x) x->sync.before(dev, stream, /*write=*/true);
-  enqueue();
+  const bool timed = ctx.profiling();
+  const Event start = timed ? dev.record_timed_event(stream) : Event{};
+  {
+    const NvtxRange range(ctx.name());  // Nsight Systems shows the op by name
+    enqueue();
+  }
+  if (timed) {
+    auto span = std::make_shared<StreamSpan>(&dev, start, dev.record_timed_event(stream));
+    ctx.add_stream_span([span]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+      return std::pair{span->dev->event_time_ns(span->start), span->dev->event_time_ns(span->end)};
+    });
+  }
   const Fence fence = std::make_shared<FenceEvent>(&dev, stream, dev.record_event(stream));
   for (GpuStorage* r : reads)
     if (r) r->sync.after(fence, /*write=*/false);
@@ -38,12 +67,12 @@ Fence run_ordered(StreamDevice& dev, Stream stream, const std::vector<GpuStorage
   return fence;
 }
 
-void run_kernel(GpuDevice& gpu, const std::vector<GpuStorage*>& reads,
+void run_kernel(OpContext& ctx, GpuDevice& gpu, const std::vector<GpuStorage*>& reads,
                 const std::vector<GpuStorage*>& writes, const HostKernel& host,
                 const CudaLaunch& cuda) {
   const GpuWorker w = stream_for(gpu, LaneKind::kCompute);
   StreamDevice& dev = *gpu.device;
-  run_ordered(dev, w.stream, reads, writes, [&] {
+  run_ordered(ctx, dev, w.stream, reads, writes, [&] {
     if (dev.simulated())
       dev.enqueue_host_work(w.stream, host);
     else
@@ -64,7 +93,7 @@ void push_gpu_kernel(const char* name, VarList reads, std::vector<GpuStorage*> r
   Engine& engine = array_engine();
   engine.push(
       [gpu = &gpu, rg = std::move(read_gpu), wg = std::move(write_gpu), host = std::move(host),
-       cuda = std::move(cuda)] { run_kernel(*gpu, rg, wg, host, cuda); },
+       cuda = std::move(cuda)](OpContext& ctx) { run_kernel(ctx, *gpu, rg, wg, host, cuda); },
       reads, writes, gpu_lane(engine, device, LaneKind::kCompute), 0, name);
 }
 
@@ -85,7 +114,7 @@ void push_gpu_copy(const Array& src, const Array& out) {
       [&gpu, kind, src, out, sg, og, bytes, touches_host](OpContext& ctx) {
         const GpuWorker w = stream_for(gpu, kind);
         StreamDevice& dev = *gpu.device;
-        const Fence fence = run_ordered(dev, w.stream, {sg}, {og}, [&] {
+        const Fence fence = run_ordered(ctx, dev, w.stream, {sg}, {og}, [&] {
           void* dst = out.impl()->data();
           const void* from = src.impl()->data();
           if (sg && og)

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -49,6 +50,14 @@ class StreamDevice {
   virtual void release_event(Event e) = 0;
   // Work enqueued on `s` from now on waits for `e` (a device-side wait: the host goes on).
   virtual void stream_wait_event(Stream s, Event e) = 0;
+
+  // For the profiler: an event (released with release_event) that also notes when the
+  // stream reached it, and that moment on the host's steady clock in ns (std::chrono::
+  // steady_clock), once the event completed. Costlier than record_event.
+  virtual Event record_timed_event(Stream s) = 0;
+  // Blocks until `e` (from record_timed_event) completed. Throws DeviceError as
+  // synchronize_event does.
+  virtual std::int64_t event_time_ns(Event e) = 0;
 
   // Copies `bytes` in stream order, host to device, device to host or within the device.
   virtual void copy_async(void* dst, const void* src, std::size_t bytes, Stream s) = 0;

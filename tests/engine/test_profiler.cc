@@ -5,10 +5,13 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -240,6 +243,75 @@ TEST_P(ProfilerTest, DumpToAnImpossiblePathThrows) {
   EXPECT_THROW(e.profiler_dump((file / "trace.json").string()), std::runtime_error);
   std::filesystem::remove(file);
   EXPECT_THROW(e.profiler_dump("/nonexistent_ndflow_dir/sub/trace.json"), std::runtime_error);
+}
+
+// Stream spans (what GPU ops report of their streams): added by ops while profiling,
+// resolved only when the records are read, dropped when their work never ran.
+TEST_P(ProfilerTest, StreamSpansAreResolvedWhenTheRecordsAreRead) {
+  TestEngine e(Options());
+  Var a = e.new_var();
+  std::atomic<int> resolved{0};
+  bool profiling_before_start = true;
+  e.push([&](ndflow::OpContext& ctx) { profiling_before_start = ctx.profiling(); }, {}, {a});
+  e.wait_all();
+  EXPECT_FALSE(profiling_before_start);
+  e.profiler_start();
+  e.push(
+      [&](ndflow::OpContext& ctx) {
+        ASSERT_TRUE(ctx.profiling());
+        ctx.add_stream_span([&]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+          ++resolved;
+          return std::pair<std::int64_t, std::int64_t>{1'000, 2'000};
+        });
+        ctx.add_stream_span([]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+          return std::nullopt;  // never ran
+        });
+        ctx.add_stream_span([]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+          throw std::runtime_error("device failed");
+        });
+      },
+      {}, {a}, Lane::cpu_compute(), 0, "with_spans");
+  e.wait_all();
+  e.profiler_stop();
+  EXPECT_EQ(resolved.load(), 0) << "resolved before anyone read the records";
+  const std::vector<ProfileRecord> records = RecordsNamed(e, "with_spans");
+  EXPECT_EQ(resolved.load(), 1);
+  ASSERT_EQ(records.size(), 2u);  // the op's own record and one span
+  const ProfileRecord& span = records[0].on_stream ? records[0] : records[1];
+  const ProfileRecord& op = records[0].on_stream ? records[1] : records[0];
+  EXPECT_TRUE(span.on_stream);
+  EXPECT_FALSE(op.on_stream);
+  EXPECT_EQ(span.start_ns, 1'000);
+  EXPECT_EQ(span.end_ns, 2'000);
+  EXPECT_EQ(span.lane, Lane::cpu_compute());
+  (void)RecordsNamed(e, "with_spans");
+  EXPECT_EQ(resolved.load(), 1) << "a span is resolved once";
+  const json trace = json::parse(e.profiler_json());
+  const std::vector<json> events = CompleteEvents(trace, "with_spans");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_NE(events[0].at("tid"), events[1].at("tid")) << "the span needs a track of its own";
+  e.delete_var(a);
+}
+
+TEST_P(ProfilerTest, RestartingDropsUnresolvedStreamSpans) {
+  TestEngine e(Options());
+  Var a = e.new_var();
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  e.profiler_start();
+  e.push(
+      [calls](ndflow::OpContext& ctx) {
+        ctx.add_stream_span([calls]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+          ++*calls;
+          return std::pair<std::int64_t, std::int64_t>{0, 1};
+        });
+      },
+      {}, {a});
+  e.wait_all();
+  e.profiler_start();
+  EXPECT_TRUE(e.profiler_records().empty());
+  EXPECT_EQ(calls->load(), 0);
+  e.profiler_stop();
+  e.delete_var(a);
 }
 
 }  // namespace

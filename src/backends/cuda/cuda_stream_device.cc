@@ -4,6 +4,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <chrono>
 #include <cstdint>
 #include <set>
 #include <stdexcept>
@@ -110,7 +111,9 @@ void CudaStreamDevice::synchronize_event(detail::Event e) {
 void CudaStreamDevice::release_event(detail::Event e) {
   {
     std::lock_guard lock(events_mu_);
-    if (spare_events_.size() < kMaxSpareEvents) {
+    if (!timed_events_.empty() && timed_events_.erase(to_cuda_event(e)) != 0) {
+      // A timed event: not pooled (see record_timed_event).
+    } else if (spare_events_.size() < kMaxSpareEvents) {
       spare_events_.push_back(to_cuda_event(e));
       return;
     }
@@ -122,6 +125,80 @@ void CudaStreamDevice::release_event(detail::Event e) {
 void CudaStreamDevice::stream_wait_event(detail::Stream s, detail::Event e) {
   CurrentDeviceScope scope(ordinal_);
   NDFLOW_CUDA_CHECK(cudaStreamWaitEvent(to_cuda_stream(s), to_cuda_event(e), 0));
+}
+
+namespace {
+std::int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+// cudaEventElapsedTime answers in float ms, about 7 significant digits: measured from an
+// origin older than this, timestamps blur past a microsecond.
+constexpr std::int64_t kTimingOriginMaxAgeNs = 10'000'000'000;
+}  // namespace
+
+struct CudaStreamDevice::TimingOrigin {
+  cudaEvent_t event = nullptr;
+  std::int64_t host_ns = 0;
+  ~TimingOrigin() {
+    if (event) (void)cudaEventDestroy(event);  // at teardown the context may be gone
+  }
+};
+
+// An event on an idle stream, which the GPU reaches at once: its host time is the middle of
+// the record and the wait. Called with the device current.
+std::shared_ptr<CudaStreamDevice::TimingOrigin> CudaStreamDevice::current_origin() {
+  {
+    std::lock_guard lock(events_mu_);
+    if (origin_ && steady_now_ns() - origin_->host_ns <= kTimingOriginMaxAgeNs) return origin_;
+  }
+  auto origin = std::make_shared<TimingOrigin>();
+  NDFLOW_CUDA_CHECK(cudaEventCreate(&origin->event));
+  cudaStream_t idle = nullptr;
+  NDFLOW_CUDA_CHECK(cudaStreamCreateWithFlags(&idle, cudaStreamNonBlocking));
+  const std::int64_t before = steady_now_ns();
+  NDFLOW_CUDA_CHECK(cudaEventRecord(origin->event, idle));
+  NDFLOW_CUDA_CHECK(cudaEventSynchronize(origin->event));
+  const std::int64_t after = steady_now_ns();
+  NDFLOW_CUDA_CHECK(cudaStreamDestroy(idle));
+  origin->host_ns = before + (after - before) / 2;
+  std::lock_guard lock(events_mu_);
+  origin_ = origin;
+  return origin;
+}
+
+// Timed events are made fresh and destroyed at release_event: the spare ones have timing
+// off, which keeps them cheap.
+detail::Event CudaStreamDevice::record_timed_event(detail::Stream s) {
+  CurrentDeviceScope scope(ordinal_);
+  std::shared_ptr<TimingOrigin> origin = current_origin();
+  cudaEvent_t e = nullptr;
+  NDFLOW_CUDA_CHECK(cudaEventCreate(&e));
+  const cudaError_t status = cudaEventRecord(e, to_cuda_stream(s));
+  if (status != cudaSuccess) {
+    (void)cudaEventDestroy(e);
+    NDFLOW_CUDA_CHECK(status);
+  }
+  std::lock_guard lock(events_mu_);
+  timed_events_.emplace(e, std::move(origin));
+  return to_event(e);
+}
+
+std::int64_t CudaStreamDevice::event_time_ns(detail::Event e) {
+  std::shared_ptr<TimingOrigin> origin;
+  {
+    std::lock_guard lock(events_mu_);
+    const auto it = timed_events_.find(to_cuda_event(e));
+    if (it == timed_events_.end())
+      throw std::logic_error(
+          "ndflow: CudaStreamDevice::event_time_ns: not an event of record_timed_event");
+    origin = it->second;
+  }
+  NDFLOW_CUDA_CHECK(cudaEventSynchronize(to_cuda_event(e)));
+  float ms = 0;
+  NDFLOW_CUDA_CHECK(cudaEventElapsedTime(&ms, origin->event, to_cuda_event(e)));
+  return origin->host_ns + static_cast<std::int64_t>(static_cast<double>(ms) * 1e6);
 }
 
 void CudaStreamDevice::copy_async(void* dst, const void* src, std::size_t bytes, detail::Stream s) {

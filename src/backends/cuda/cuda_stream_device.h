@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "backends/cuda/cuda_memory.h"
@@ -43,6 +44,8 @@ class CudaStreamDevice final : public detail::StreamDevice {
   void synchronize_event(detail::Event e) override;
   void release_event(detail::Event e) override;
   void stream_wait_event(detail::Stream s, detail::Event e) override;
+  detail::Event record_timed_event(detail::Stream s) override;
+  std::int64_t event_time_ns(detail::Event e) override;
 
   void copy_async(void* dst, const void* src, std::size_t bytes, detail::Stream s) override;
   void copy_from_peer_async(void* dst, const void* src, detail::StreamDevice& src_device,
@@ -59,8 +62,16 @@ class CudaStreamDevice final : public detail::StreamDevice {
   std::string name_;
   std::size_t total_bytes_ = 0;
   CudaDeviceMemory memory_;
-  std::mutex events_mu_;  // guards spare_events_
+  // The clock of timed events: an event the GPU reached at a known host time. Each timed
+  // event measures from the origin current when it was recorded (cudaEventElapsedTime, in
+  // float ms, blurs past a microsecond after some seconds, so origins are renewed).
+  struct TimingOrigin;
+  std::shared_ptr<TimingOrigin> current_origin();
+
+  std::mutex events_mu_;  // guards spare_events_, origin_ and timed_events_
   std::vector<cudaEvent_t> spare_events_;
+  std::shared_ptr<TimingOrigin> origin_;
+  std::unordered_map<cudaEvent_t, std::shared_ptr<TimingOrigin>> timed_events_;
 };
 
 // One CudaStreamDevice per logical GPU: `logical_per_physical` (>= 1, else

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -56,6 +57,9 @@ struct SimStream {
 struct SimEvent {
   std::shared_ptr<SimStream> stream;
   std::uint64_t target;
+  // Timed events: steady-clock ns when the stream reached the event, written by the stream
+  // (-1 until then, and for good if a failure skipped it).
+  std::shared_ptr<std::atomic<std::int64_t>> stamp;
 
   bool reached() const {
     std::lock_guard lock(stream->mu);
@@ -181,7 +185,7 @@ struct SimDevice::State {
       std::lock_guard lock(s->mu);
       target = s->enqueued;
     }
-    return Event{reinterpret_cast<std::uintptr_t>(new SimEvent{std::move(s), target})};
+    return Event{reinterpret_cast<std::uintptr_t>(new SimEvent{std::move(s), target, nullptr})};
   }
 };
 
@@ -291,6 +295,31 @@ void SimDevice::synchronize_event(Event e) {
 }
 
 void SimDevice::release_event(Event e) { delete &event_of(e); }
+
+Event SimDevice::record_timed_event(Stream s) {
+  auto stamp = std::make_shared<std::atomic<std::int64_t>>(-1);
+  state_->enqueue(s, [stamp] {
+    stamp->store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch())
+                     .count(),
+                 std::memory_order_relaxed);
+  });
+  const Event e = state_->record(s);
+  event_of(e).stamp = std::move(stamp);
+  return e;
+}
+
+std::int64_t SimDevice::event_time_ns(Event e) {
+  // Not counted in host_waits: the profiler asks this when its records are read.
+  SimEvent& ev = event_of(e);
+  if (!ev.stamp)
+    throw std::logic_error("ndflow: SimDevice::event_time_ns: not an event of record_timed_event");
+  ev.stream->wait_for(ev.target);
+  state_->throw_if_failed();
+  const std::int64_t ns = ev.stamp->load(std::memory_order_relaxed);
+  if (ns < 0) throw DeviceError("ndflow: " + state_->label() + ": a timed event was skipped");
+  return ns;
+}
 
 std::uint64_t SimDevice::host_waits() const noexcept {
   return state_->host_waits.load(std::memory_order_relaxed);

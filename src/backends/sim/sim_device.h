@@ -43,6 +43,8 @@ class SimDevice final : public StreamDevice {
   void synchronize_event(Event e) override;
   void release_event(Event e) override;
   void stream_wait_event(Stream s, Event e) override;
+  Event record_timed_event(Stream s) override;
+  std::int64_t event_time_ns(Event e) override;
 
   void copy_async(void* dst, const void* src, std::size_t bytes, Stream s) override;
   void copy_from_peer_async(void* dst, const void* src, StreamDevice& src_device, std::size_t bytes,
