@@ -74,11 +74,16 @@ void AsyncCompletion::fail(std::exception_ptr e) noexcept {
 
 Lane OpContext::lane() const noexcept { return Lane{op_->lane}; }
 const char* OpContext::name() const noexcept { return op_->name; }
-bool OpContext::profiling() const noexcept { return core_ && core_->profiler().enabled(); }
+// Only ops that started while the profiler recorded (as for their own records): their start
+// stamp is when the work was issued, before any of it could run.
+bool OpContext::profiling() const noexcept {
+  return core_ && (op_->flags & detail::kProfiled) && core_->profiler().enabled();
+}
 
 void OpContext::add_stream_span(StreamTimes times) {
   if (!profiling()) return;
-  core_->profiler().add_stream_span(op_->name, Lane{op_->lane}, worker_, std::move(times));
+  core_->profiler().add_stream_span(op_->name, Lane{op_->lane}, worker_, op_->start_ns,
+                                    std::move(times));
 }
 
 AsyncCompletion OpContext::defer() {

@@ -77,13 +77,13 @@ void Profiler::record(const Op& op, std::int64_t end_ns) {
   records_.push_back(std::move(r));
 }
 
-void Profiler::add_stream_span(const char* name, Lane lane, int worker,
+void Profiler::add_stream_span(const char* name, Lane lane, int worker, std::int64_t issued_ns,
                                OpContext::StreamTimes times) {
   PendingSpan span;
   span.record.name = name;
   span.record.lane = lane;
   span.record.worker = worker;
-  span.record.push_ns = now_ns();
+  span.record.push_ns = issued_ns;
   span.record.on_stream = true;
   span.times = std::move(times);
   std::lock_guard lock(mu_);

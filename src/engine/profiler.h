@@ -30,7 +30,8 @@ class Profiler {
   void start();
   void stop();
   void record(const Op& op, std::int64_t end_ns);
-  void add_stream_span(const char* name, Lane lane, int worker, OpContext::StreamTimes times);
+  void add_stream_span(const char* name, Lane lane, int worker, std::int64_t issued_ns,
+                       OpContext::StreamTimes times);
   // Resolves the pending stream spans first (blocking until their work has run).
   std::vector<ProfileRecord> records() const;
   // lane_name(l) and lane_workers(l) describe the lanes for the trace's metadata.

@@ -84,43 +84,55 @@ TEST_F(GpuTimelineTest, EveryGpuOpHasAStreamSpanAfterItWasIssued) {
 }
 
 // The chapter's "Run on GPU and copy to CPU": each product's copy out runs on the copy-out
-// stream while the next product runs on the compute stream.
+// stream while the next product runs on the compute stream. A simulated GPU's streams are
+// host threads, which a busy 2-core machine may happen to run one after the other: the run
+// is tried up to 3 times, and the order between streams must hold in every one.
 TEST_F(GpuTimelineTest, AMatmulChainOverlapsTheCopiesOutOfEarlierResults) {
-  constexpr int kSteps = 6;
+  constexpr int kSteps = 8;
   const Device gpu0 = Device::gpu(0);
-  Array y = square_matrix(384, gpu0);
-  const Array w = square_matrix(384, gpu0);
-  std::vector<Array> on_host;
-  for (int i = 0; i < kSteps; ++i) {
-    y = ndflow::matmul(y, w);
-    on_host.push_back(y.copy_to(Device::cpu()));
+  std::int64_t overlap = 0;
+  for (int attempt = 0; attempt < 3 && overlap == 0; ++attempt) {
+    engine().profiler_start();
+    Array y = square_matrix(384, gpu0);
+    const Array w = square_matrix(384, gpu0);
+    std::vector<Array> on_host;
+    for (int i = 0; i < kSteps; ++i) {
+      y = ndflow::matmul(y, w);
+      on_host.push_back(y.copy_to(Device::cpu()));
+    }
+    ndflow::wait_all();
+    const std::vector<ProfileRecord> records = engine().profiler_records();
+    const auto products = spans(records, "matmul", "gpu(0) compute");
+    const auto copies = spans(records, "copy_to", "gpu(0) copy-out");
+    ASSERT_EQ(products.size(), static_cast<std::size_t>(kSteps));
+    ASSERT_EQ(copies.size(), static_cast<std::size_t>(kSteps));
+    // Read after write across streams: copy i starts once product i ended.
+    for (int i = 0; i < kSteps; ++i)
+      ASSERT_GE(copies[i].start_ns, products[i].end_ns) << "copy " << i << " ran early";
+    overlap = overlap_ns(products, copies);
   }
-  ndflow::wait_all();
-  const std::vector<ProfileRecord> records = engine().profiler_records();
-  const auto products = spans(records, "matmul", "gpu(0) compute");
-  const auto copies = spans(records, "copy_to", "gpu(0) copy-out");
-  ASSERT_EQ(products.size(), static_cast<std::size_t>(kSteps));
-  ASSERT_EQ(copies.size(), static_cast<std::size_t>(kSteps));
-  // Read after write across streams: copy i starts once product i ended.
-  for (int i = 0; i < kSteps; ++i)
-    EXPECT_GE(copies[i].start_ns, products[i].end_ns) << "copy " << i << " ran early";
-  EXPECT_GT(overlap_ns(products, copies), 0) << "no copy ran while a product ran";
+  EXPECT_GT(overlap, 0) << "no copy ran while a product ran, in 3 runs";
 }
 
 TEST_F(GpuTimelineTest, TwoGpusComputingIndependentlyOverlapInTime) {
   constexpr int kSteps = 4;
-  Array a = square_matrix(384, Device::gpu(0)), b = square_matrix(384, Device::gpu(1));
-  for (int i = 0; i < kSteps; ++i) {
-    a = ndflow::matmul(a, a);
-    b = ndflow::matmul(b, b);
+  std::int64_t overlap = 0;
+  for (int attempt = 0; attempt < 3 && overlap == 0; ++attempt) {  // as above
+    engine().profiler_start();
+    Array a = square_matrix(384, Device::gpu(0)), b = square_matrix(384, Device::gpu(1));
+    for (int i = 0; i < kSteps; ++i) {
+      a = ndflow::matmul(a, a);
+      b = ndflow::matmul(b, b);
+    }
+    ndflow::wait_all();
+    const std::vector<ProfileRecord> records = engine().profiler_records();
+    const auto on0 = spans(records, "matmul", "gpu(0) compute");
+    const auto on1 = spans(records, "matmul", "gpu(1) compute");
+    ASSERT_EQ(on0.size(), static_cast<std::size_t>(kSteps));
+    ASSERT_EQ(on1.size(), static_cast<std::size_t>(kSteps));
+    overlap = overlap_ns(on0, on1);
   }
-  ndflow::wait_all();
-  const std::vector<ProfileRecord> records = engine().profiler_records();
-  const auto on0 = spans(records, "matmul", "gpu(0) compute");
-  const auto on1 = spans(records, "matmul", "gpu(1) compute");
-  ASSERT_EQ(on0.size(), static_cast<std::size_t>(kSteps));
-  ASSERT_EQ(on1.size(), static_cast<std::size_t>(kSteps));
-  EXPECT_GT(overlap_ns(on0, on1), 0) << "the two GPUs never ran at the same time";
+  EXPECT_GT(overlap, 0) << "the two GPUs never ran at the same time, in 3 runs";
 }
 
 }  // namespace
