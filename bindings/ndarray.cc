@@ -185,6 +185,7 @@ void bind_ndarray(nb::module_& m) {
           },
           nb::arg("dtype"), nb::arg("copy") = true)
       .def("copy", &Array::copy)
+      .def("is_pinned", &Array::is_pinned)
       .def("copyto", [](const Array& a, nb::handle device) { return a.copy_to(to_device(device)); })
       .def("as_in_ctx",
            [](nb::handle self, nb::handle device) -> nb::object {
@@ -198,7 +199,9 @@ void bind_ndarray(nb::module_& m) {
             const Array& a = nb::cast<const Array&>(self);
             const Device d = to_device(device);
             if (d == a.device()) return nb::borrow(self);
-            Array out = a.copy_to(d);
+            // PyTorch's non_blocking: return at once, and land a copy out of a GPU in pinned
+            // memory so that the GPU's copy engine writes it while compute goes on.
+            Array out = a.copy_to(d, non_blocking ? HostMemory::kPinned : HostMemory::kPageable);
             if (!non_blocking) without_gil([&out] { out.wait_to_read(); });
             return nb::cast(out);
           },

@@ -77,6 +77,13 @@ struct IndexItem {
   static IndexItem new_axis() { return {Kind::kNewAxis, 0, {}, {}, 1}; }
 };
 
+// Where a copy to the host puts its result (Array::copy_to). Page-locked ("pinned") memory
+// is written directly by a GPU's copy engine: a copy out of a GPU then runs wholly on the
+// GPU's copy-out stream, overlapping its compute, with no thread blocked on it (PyTorch's
+// to("cpu", non_blocking=True)). Pinned blocks are cached for reuse. Only copies out of a
+// GPU look at it; other copies make pageable arrays.
+enum class HostMemory : std::uint8_t { kPageable, kPinned };
+
 class Array {
  public:
   Array() = default;  // undefined: every operation on it throws std::invalid_argument
@@ -120,7 +127,9 @@ class Array {
   Array index(const std::vector<IndexItem>& items) const;
   Array astype(DType dtype) const;  // always a new array
   Array copy() const;               // a contiguous copy with its own storage
-  Array copy_to(Device device) const;
+  Array copy_to(Device device, HostMemory host_memory = HostMemory::kPageable) const;
+  // Whether the array's memory is pinned host memory (see HostMemory).
+  bool is_pinned() const;
 
   // --- In place (write this array's Var, ordered by the engine) --------------------------
   Array& operator+=(const Array& other);

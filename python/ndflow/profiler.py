@@ -1,5 +1,6 @@
 """The engine's profiler: every op from start() to stop(), dumped as a Chrome trace
-(open it in chrome://tracing or Perfetto: one process per lane, one track per worker)."""
+(open it in chrome://tracing or Perfetto: one process per lane, one track per worker, and
+for a GPU lane one more, "stream", showing when the GPU ran each op's work)."""
 
 from . import _ndflow
 

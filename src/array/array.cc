@@ -9,6 +9,7 @@
 #include "array/pool_allocator.h"
 #include "backends/cpu/strided_loop.h"
 #include "gpu/gpu_storage.h"
+#include "gpu/pinned_host.h"
 #include "ops/cuda_launch.h"
 #include "ops/launch.h"
 
@@ -27,6 +28,10 @@ Storage::~Storage() {
   }
   if (gpu) {
     engine->delete_var(var, [g = gpu] { release_gpu_storage(g); });
+    return;
+  }
+  if (pinned) {
+    engine->delete_var(var, [data = data, bytes = bytes] { pinned_free(data, bytes); });
     return;
   }
   engine->delete_var(var, [data = data, bytes = bytes] { cpu_free(data, bytes); });
@@ -53,7 +58,7 @@ Engine& array_engine() {
 }
 void set_array_engine(Engine* engine) { g_array_engine.store(engine, std::memory_order_release); }
 
-Array new_array(const Shape& shape, DType dtype, Device device) {
+Array new_array(const Shape& shape, DType dtype, Device device, HostMemory host_memory) {
   GpuDevice* gpu = device.is_cpu() ? nullptr : &gpu_device(device);  // throws if none
   for (std::int64_t d : shape)
     if (d < 0) throw ShapeError("ndflow: negative dimension in shape " + shape.to_string());
@@ -62,6 +67,9 @@ Array new_array(const Shape& shape, DType dtype, Device device) {
   if (gpu) {
     storage->gpu = allocate_gpu_storage(*gpu, storage->bytes);
     storage->data = storage->gpu->block->data();
+  } else if (host_memory == HostMemory::kPinned) {
+    storage->data = pinned_alloc(storage->bytes);
+    storage->pinned = true;
   } else {
     storage->data = cpu_alloc(storage->bytes);
   }
@@ -114,6 +122,7 @@ DType Array::dtype() const { return impl_of(*this, "dtype").dtype; }
 Device Array::device() const { return impl_of(*this, "device").device(); }
 bool Array::is_contiguous() const { return impl_of(*this, "is_contiguous").is_contiguous(); }
 void* Array::data_ptr() const { return impl_of(*this, "data_ptr").data(); }
+bool Array::is_pinned() const { return impl_of(*this, "is_pinned").storage->pinned; }
 
 void Array::wait_to_read() const {
   const detail::ArrayImpl& a = impl_of(*this, "wait_to_read");

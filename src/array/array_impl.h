@@ -26,6 +26,8 @@ struct Storage {
   std::function<void()>* external_release = nullptr;
   // Memory on a GPU: its block and fences (null on the CPU).
   GpuStorage* gpu = nullptr;
+  // Host memory from the pinned cache (gpu/pinned_host.h) instead of cpu_alloc.
+  bool pinned = false;
 
   Storage() = default;
   Storage(const Storage&) = delete;
@@ -69,8 +71,9 @@ Engine& array_engine();
 void set_array_engine(Engine* engine);
 
 // A new contiguous array with fresh (uninitialised) storage. Throws DeviceError for a
-// device this build cannot use.
-Array new_array(const Shape& shape, DType dtype, Device device);
+// device this build cannot use. `host_memory` applies to arrays on the CPU.
+Array new_array(const Shape& shape, DType dtype, Device device,
+                HostMemory host_memory = HostMemory::kPageable);
 // A view of `base`'s storage.
 Array make_view(const Array& base, const Shape& shape, const Shape& strides, std::int64_t offset);
 

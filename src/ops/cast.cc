@@ -103,10 +103,12 @@ Array Array::copy() const {
   return out;
 }
 
-Array Array::copy_to(Device device) const {
+Array Array::copy_to(Device device, HostMemory host_memory) const {
   const detail::ArrayImpl& a = detail::impl_of(*this, "copy_to");
   // new_array throws DeviceError for a device this process cannot use.
-  Array out = detail::new_array(a.shape, a.dtype, device);
+  const bool out_of_gpu = !a.device().is_cpu() && device.is_cpu();
+  Array out =
+      detail::new_array(a.shape, a.dtype, device, out_of_gpu ? host_memory : HostMemory::kPageable);
   if (device.is_cpu() && a.device().is_cpu()) {
     detail::push_convert("copy_to", *this, out, /*on_copy_lane=*/true);
     return out;

@@ -17,6 +17,7 @@
 #include "array/random_program.h"
 #include "backends/sim/sim_device.h"
 #include "gpu/gpu_device.h"
+#include "gpu/pinned_host.h"
 #include "ndflow/array.h"
 #include "ndflow/engine.h"
 #include "ndflow/error.h"
@@ -194,6 +195,32 @@ TEST_F(GpuArrayTest, PushingGpuOpsNeverWaitsOnTheHost) {
   ndflow::detail::array_engine().wait_all();  // every op issued (the copy: done)
   EXPECT_EQ(sim->host_waits(), before) << "an op or the copy synchronised with the host";
   (void)on_host.to_vector<float>();
+}
+
+// Copies out of a GPU into pinned host memory (PyTorch's non_blocking=True): the values
+// arrive, the result is an ordinary CPU array, and the pinned blocks are reused once freed.
+TEST_F(GpuArrayTest, PinnedCopiesOutHoldTheValuesAndReuseTheirMemory) {
+  using ndflow::HostMemory;
+  const Array x = ndflow::from_vector(iota(1000), {10, 100}, kGpu0);
+  ndflow::wait_all();
+  const ndflow::detail::PinnedStats before = ndflow::detail::pinned_stats();
+  for (int round = 0; round < 30; ++round) {
+    const Array y = (x + round).copy_to(Device::cpu(), HostMemory::kPinned);
+    ASSERT_TRUE(y.is_pinned());
+    ASSERT_EQ(y.device(), Device::cpu());
+    const std::vector<float> got = (y * 2).to_vector<float>();  // CPU ops take it as it is
+    for (int i = 0; i < 1000; i += 97)
+      ASSERT_EQ(got[static_cast<std::size_t>(i)], 2.0f * static_cast<float>(i + round));
+    ASSERT_EQ(y.copy_to(kGpu1).to_vector<float>()[999], 999.0f + static_cast<float>(round));
+  }
+  ndflow::wait_all();
+  const ndflow::detail::PinnedStats after = ndflow::detail::pinned_stats();
+  EXPECT_EQ(after.bytes_in_use, before.bytes_in_use) << "a pinned block was not given back";
+  EXPECT_LE(after.raw_allocs - before.raw_allocs, 2u) << "freed pinned blocks were not reused";
+  // Only copies out of a GPU pin: the others make ordinary arrays.
+  EXPECT_FALSE(x.copy_to(Device::cpu()).is_pinned());
+  EXPECT_FALSE(ndflow::ones({4}).copy_to(Device::cpu(1), HostMemory::kPinned).is_pinned());
+  EXPECT_FALSE(x.copy_to(kGpu1, HostMemory::kPinned).is_pinned());
 }
 
 TEST_F(GpuArrayTest, FreedArraysGiveTheirMemoryBackToTheCache) {

@@ -85,4 +85,20 @@ cudaEvent_t CudaDeviceMemory::take_event() {
   return e;
 }
 
+void* alloc_pinned_host(std::size_t bytes) {
+  void* p = nullptr;
+  const cudaError_t status = cudaHostAlloc(&p, bytes, cudaHostAllocPortable);
+  if (status == cudaErrorMemoryAllocation) {
+    (void)cudaGetLastError();  // an answer, as in raw_alloc
+    return nullptr;
+  }
+  NDFLOW_CUDA_CHECK(status);
+  return p;
+}
+
+void free_pinned_host(void* p) noexcept {
+  // At teardown the driver may be gone, and the memory with it: nothing left to do.
+  if (cudaFreeHost(p) != cudaSuccess) (void)cudaGetLastError();
+}
+
 }  // namespace ndflow::cuda

@@ -52,4 +52,9 @@ class CudaDeviceMemory final : public detail::DeviceMemory {
   std::vector<cudaEvent_t> spare_events_;
 };
 
+// Page-locked host memory, usable by every GPU (cudaHostAllocPortable): nullptr when the
+// system has none left; other failures throw DeviceError.
+void* alloc_pinned_host(std::size_t bytes);
+void free_pinned_host(void* p) noexcept;
+
 }  // namespace ndflow::cuda
