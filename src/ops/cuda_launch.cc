@@ -32,6 +32,14 @@ cuda::Operand operand_of(const ArrayImpl& a, const Shape& out) {
 
 bool is_cuda_gpu(Device device) { return !device.is_cpu() && !gpus_simulated(); }
 
+CudaLaunch cuda_sequence(std::vector<CudaLaunch> launches) {
+  for (const CudaLaunch& l : launches)
+    if (!l) return {};
+  return [launches = std::move(launches)](void* s) {
+    for (const CudaLaunch& l : launches) l(s);
+  };
+}
+
 #if NDFLOW_HAS_CUDA
 
 CudaLaunch cuda_fill(const ArrayImpl& out, std::uint64_t bits) {
@@ -56,6 +64,11 @@ CudaLaunch cuda_binary(cuda::BinaryOp op, const ArrayImpl& out, const ArrayImpl&
           y = operand_of(b, out.shape), compute, shape = out_shape_of(out.shape)](void* s) {
     cuda::binary(s, op, data, t, x, y, compute, shape);
   };
+}
+
+CudaLaunch cuda_copy_into(const ArrayImpl& out, const ArrayImpl& a) {
+  return [to = operand_of(out, out.shape), from = operand_of(a, out.shape),
+          shape = out_shape_of(out.shape)](void* s) { cuda::copy_into(s, to, from, shape); };
 }
 
 CudaLaunch cuda_where(const ArrayImpl& out, const ArrayImpl& cond, const ArrayImpl& a,
@@ -91,6 +104,8 @@ CudaLaunch cuda_random(bool normal, const ArrayImpl& out, std::uint64_t seed, st
 }
 
 #else  // no CUDA in this build: nothing to launch
+
+CudaLaunch cuda_copy_into(const ArrayImpl&, const ArrayImpl&) { return {}; }
 
 CudaLaunch cuda_fill(const ArrayImpl&, std::uint64_t) { return {}; }
 CudaLaunch cuda_unary(cuda::UnaryOp, const ArrayImpl&, const ArrayImpl&, DType) { return {}; }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "array/array_impl.h"
 #include "backends/cuda/kernels.h"
@@ -24,6 +25,11 @@ CudaLaunch cuda_unary(cuda::UnaryOp op, const ArrayImpl& out, const ArrayImpl& a
 // out (contiguous) = op(a, b) computed in `compute`; a and b broadcast to out's shape.
 CudaLaunch cuda_binary(cuda::BinaryOp op, const ArrayImpl& out, const ArrayImpl& a,
                        const ArrayImpl& b, DType compute);
+// out (any strides: a view into a larger array) = a, converted to out's dtype; out and a
+// have one shape.
+CudaLaunch cuda_copy_into(const ArrayImpl& out, const ArrayImpl& a);
+// The launches one after the other on the same stream, as one op (empty if any is).
+CudaLaunch cuda_sequence(std::vector<CudaLaunch> launches);
 // out (contiguous) = where(cond, a, b).
 CudaLaunch cuda_where(const ArrayImpl& out, const ArrayImpl& cond, const ArrayImpl& a,
                       const ArrayImpl& b);

@@ -335,6 +335,14 @@ Array& inplace_op(const char* op, Array& self, const Array& other) {
   const bool same_view = &si == &oi || (oi.shape == si.shape && oi.strides == si.strides &&
                                         oi.offset == si.offset && oi.dtype == si.dtype);
   Array src = oi.storage == si.storage && !same_view ? other.copy() : other;
+  if (is_cuda_gpu(si.device()) && !si.is_contiguous()) {
+    // CUDA kernels write contiguous results: compute one, then copy it into the view through
+    // its strides (converting to its dtype, which the check above allows).
+    const Array result = binary_op(op, kBinary<F>, self, src);
+    launch(
+        op, VarsOf{&result}, VarsOf{&self}, si.device(), [] {}, cuda_copy_into(si, *result.impl()));
+    return self;
+  }
   CudaLaunch cuda;
   if (is_cuda_gpu(si.device())) cuda = cuda_binary(k.cuda, si, si, *src.impl(), k.compute);
   push_elements<3>(op, k.run, {self, self, src}, VarsOf{&src}, VarsOf{&self}, std::move(cuda));

@@ -12,6 +12,7 @@
 
 #include "array/array_impl.h"
 #include "backends/cpu/strided_loop.h"
+#include "ops/cuda_launch.h"
 #include "ops/launch.h"
 
 namespace ndflow {
@@ -91,9 +92,21 @@ Array concatenate(const std::vector<Array>& arrays, int axis) {
     slot += ai.shape[ax];
   }
   if (total == 0) {  // nothing to copy: an op only to order the result (and fail it)
-    detail::launch("concatenate", detail::VarsOf(arrays), detail::VarsOf{&out}, out.device(),
-                   [] {});
+    detail::launch(
+        "concatenate", detail::VarsOf(arrays), detail::VarsOf{&out}, out.device(), [] {},
+        [](void*) {});
     return out;
+  }
+
+  // On a CUDA GPU: one strided copy kernel per input into its slice of the result.
+  detail::CudaLaunch cuda;
+  if (detail::is_cuda_gpu(out.device())) {
+    std::vector<detail::CudaLaunch> copies;
+    for (const Part& p : *parts) {
+      const Array slice = detail::make_view(out, p.input.shape(), out_strides, p.out_offset);
+      copies.push_back(detail::cuda_copy_into(*slice.impl(), *p.input.impl()));
+    }
+    cuda = detail::cuda_sequence(std::move(copies));
   }
 
   char* out_data = out.impl()->data();
@@ -126,7 +139,8 @@ Array concatenate(const std::vector<Array>& arrays, int axis) {
                   });
             });
           }
-        });
+        },
+        detail::kParallelGrain, std::move(cuda));
   });
   return out;
 }

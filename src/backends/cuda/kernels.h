@@ -79,6 +79,12 @@ void unary(void* stream, UnaryOp op, void* out, DType out_dtype, const Operand& 
 void binary(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand& a,
             const Operand& b, DType compute, const OutShape& shape);
 
+// out = a converted to out's dtype, element by element over `shape`, where `out` is an
+// operand too (its data is written): any strides, so that a copy fills part of an array
+// (concatenate's slices of its result). `out` must not overlap `a`. Converts as store_as
+// does from a's dtype, as astype does on the CPU.
+void copy_into(void* stream, const Operand& out, const Operand& a, const OutShape& shape);
+
 // out = where(cond, a, b) over `shape`; out has dtype `t` (a and b too, normally: another
 // dtype is converted), cond any dtype (nonzero is true).
 void where(void* stream, void* out, DType t, const Operand& cond, const Operand& a,

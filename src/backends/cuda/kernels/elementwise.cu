@@ -224,6 +224,17 @@ __global__ void where_kernel(void* out, DType t, Operands<3> in, std::int64_t n)
   }
 }
 
+// Operands: {out, in}, in the input's type C.
+template <class C>
+__global__ void copy_into_kernel(Operands<2> ops, std::int64_t n) {
+  void* out = const_cast<void*>(ops.data[0]);  // the written operand (see copy_into)
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+    std::int64_t off[2];
+    operand_offsets(ops, i, off);
+    store_as<C>(out, ops.dtype[0], off[0], load_as<C>(ops.data[1], ops.dtype[1], off[1]));
+  }
+}
+
 template <class U>
 void launch_fill(cudaStream_t stream, void* out, std::int64_t n, const void* value) {
   U bits;
@@ -278,6 +289,19 @@ void binary(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand
     impl::binary_kernel<C><<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(
         op, out, out_dtype, in, n);
     NDFLOW_CUDA_CHECK_LAUNCH("binary_kernel");
+  });
+}
+
+void copy_into(void* stream, const Operand& out, const Operand& a, const OutShape& shape) {
+  const std::int64_t n = shape.numel();
+  if (n <= 0) return;
+  const Operand* ops[2] = {&out, &a};
+  const impl::Operands<2> both = impl::make_operands(shape, ops);
+  visit_dtype(a.dtype, [&](auto tag) {
+    using C = decltype(tag);
+    impl::copy_into_kernel<C>
+        <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(both, n);
+    NDFLOW_CUDA_CHECK_LAUNCH("copy_into_kernel");
   });
 }
 
