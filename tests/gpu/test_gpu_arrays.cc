@@ -87,6 +87,32 @@ TEST_F(GpuArrayTest, CopiesBetweenHostAndGpusKeepEveryDtypesValues) {
   }
 }
 
+// Joins and writes through strided views: on CUDA GPUs these take the strided copy kernel.
+TEST_F(GpuArrayTest, JoinsAndInPlaceWritesThroughViewsMatchTheCpu) {
+  std::mt19937_64 rng(11);
+  for (DType t : all_dtypes()) {
+    const Array a = random_array(rng, {3, 4}, t), b = random_array(rng, {3, 2}, ndflow::kInt32);
+    const Array ga = a.copy_to(kGpu0), gb = b.copy_to(kGpu0);
+    const std::string name = ndflow::dtype_name(t);
+    expect_values(ndflow::concatenate({ga, gb}, 1).to_vector<double>(),
+                  ndflow::concatenate({a, b}, 1).to_vector<double>(), "concatenate " + name);
+    expect_values(ndflow::concatenate({ga.T(), gb.T(), ga.T()}, 0).to_vector<double>(),
+                  ndflow::concatenate({a.T(), b.T(), a.T()}, 0).to_vector<double>(),
+                  "concatenate of transposes " + name);
+    expect_values(ndflow::stack({ga, ga}, 2).to_vector<double>(),
+                  ndflow::stack({a, a}, 2).to_vector<double>(), "stack " + name);
+  }
+  const Array host = ndflow::from_vector(iota(24), {4, 6});
+  Array cpu_copy = host.copy(), on_gpu = host.copy_to(kGpu1);
+  for (Array* x : {&cpu_copy, &on_gpu}) {
+    Array column_view = x->slice(1, 1, 6, 2);  // (4, 3), strided
+    column_view *= 3;
+    Array transposed = x->T();
+    transposed += 0.5;
+  }
+  expect_values(on_gpu.to_vector<double>(), cpu_copy.to_vector<double>(), "in place via views");
+}
+
 TEST_F(GpuArrayTest, ResultsStayOnTheirGpuAndPrintSo) {
   const Array x = ndflow::ones({2, 2}, ndflow::kFloat32, kGpu1);
   const Array y = ndflow::matmul(x, x) + 1;
