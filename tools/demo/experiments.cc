@@ -9,6 +9,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ndflow/array.h"
@@ -85,9 +86,15 @@ class Harness {
     engine().profiler_stop();
     result.profile = engine().profiler_records();
     result.trace_json = engine().profiler_json();
-    std::set<std::uint16_t> lane_ids;
-    for (const ProfileRecord& r : result.profile) lane_ids.insert(r.lane.id);
-    for (std::uint16_t id : lane_ids) result.lanes.push_back(engine().lane_name(Lane{id}));
+    // Rows in lane order, each lane's stream (when a GPU ran the work) under its workers.
+    std::set<std::pair<std::uint16_t, bool>> rows;
+    for (const ProfileRecord& r : result.profile) rows.insert({r.lane.id, r.on_stream});
+    for (const auto& [id, on_stream] : rows) {
+      ProfileRecord row;
+      row.lane = Lane{id};
+      row.on_stream = on_stream;
+      result.lanes.push_back(timeline_row(row));
+    }
   }
 
   void step(const ExperimentResult& result, const std::string& what) const {
@@ -497,6 +504,11 @@ std::vector<ExperimentResult> run_experiments(const DemoOptions& options,
     results.push_back(e.run(options, harness));
   }
   return results;
+}
+
+std::string timeline_row(const ProfileRecord& r) {
+  const std::string lane = default_engine().lane_name(r.lane);
+  return r.on_stream ? lane + " stream" : lane;
 }
 
 }  // namespace ndflow::demo

@@ -36,9 +36,15 @@ struct ExperimentResult {
   std::vector<std::pair<std::string, double>> model;  // fitted parameters, e.g. t1 (us)
   std::string reading;                                // one line: what the numbers show
   std::vector<ProfileRecord> profile;                 // the profiled run's ops
-  std::string trace_json;          // the same as a Chrome trace (Engine::profiler_json)
-  std::vector<std::string> lanes;  // the lanes those ops used, in lane order
+  std::string trace_json;  // the same as a Chrome trace (Engine::profiler_json)
+  // The timeline's rows, in lane order: each lane the ops used, and under a GPU lane its
+  // stream (timeline_row).
+  std::vector<std::string> lanes;
 };
+
+// The timeline row of a record: its lane's name ("gpu(0) compute"), with " stream" for the
+// span of a GPU op's work on the stream (ProfileRecord::on_stream).
+std::string timeline_row(const ProfileRecord& r);
 
 // Called before each experiment and each run, for a progress line.
 using Progress =

@@ -114,8 +114,7 @@ void write_artifacts(const std::vector<ExperimentResult>& results, const DemoOpt
     std::vector<TimelineOp> ops;
     ops.reserve(r.profile.size());
     for (const ProfileRecord& rec : r.profile)
-      ops.push_back(
-          {rec.name, default_engine().lane_name(rec.lane), rec.worker, rec.start_ns, rec.end_ns});
+      ops.push_back({rec.name, timeline_row(rec), rec.worker, rec.start_ns, rec.end_ns});
     write_file(artifact(options, r, ".svg"),
                render_timeline_svg(r.title + " (" + r.device + ")", r.lanes, ops));
   }
