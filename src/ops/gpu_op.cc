@@ -22,14 +22,15 @@ GpuWorker stream_for(GpuDevice& gpu, LaneKind kind) {
   return GpuWorker{&gpu, gpu.stream(kind)};
 }
 
-// Two timed events around an op's work on a stream, for the profiler.
+// Two timed events around an op's work on a stream, for the profiler; each released when
+// the span goes (a null handle: not recorded, as when the work failed to enqueue).
 struct StreamSpan {
   StreamDevice* dev;
   Event start, end;
-  StreamSpan(StreamDevice* d, Event s, Event e) : dev(d), start(s), end(e) {}
+  StreamSpan(StreamDevice* d, Event s) : dev(d), start(s) {}
   ~StreamSpan() {
-    dev->release_event(start);
-    dev->release_event(end);
+    for (Event e : {start, end})
+      if (e.handle != 0) dev->release_event(e);
   }
   StreamSpan(const StreamSpan&) = delete;
   StreamSpan& operator=(const StreamSpan&) = delete;
@@ -47,14 +48,14 @@ Fence run_ordered(OpContext& ctx, StreamDevice& dev, Stream stream,
     if (r) r->sync.before(dev, stream, /*write=*/false);
   for (GpuStorage* x : writes)
     if (x) x->sync.before(dev, stream, /*write=*/true);
-  const bool timed = ctx.profiling();
-  const Event start = timed ? dev.record_timed_event(stream) : Event{};
+  std::shared_ptr<StreamSpan> span;
+  if (ctx.profiling()) span = std::make_shared<StreamSpan>(&dev, dev.record_timed_event(stream));
   {
     const NvtxRange range(ctx.name());  // Nsight Systems shows the op by name
     enqueue();
   }
-  if (timed) {
-    auto span = std::make_shared<StreamSpan>(&dev, start, dev.record_timed_event(stream));
+  if (span) {
+    span->end = dev.record_timed_event(stream);
     ctx.add_stream_span([span]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
       return std::pair{span->dev->event_time_ns(span->start), span->dev->event_time_ns(span->end)};
     });
