@@ -18,6 +18,7 @@
 #include "backends/sim/sim_device.h"
 #include "gpu/gpu_device.h"
 #include "gpu/pinned_host.h"
+#include "gpu/two_gpu_test.h"
 #include "ndflow/array.h"
 #include "ndflow/engine.h"
 #include "ndflow/error.h"
@@ -33,15 +34,7 @@ using ndflow::EngineOptions;
 const Device kGpu0 = Device::gpu(0);
 const Device kGpu1 = Device::gpu(1);
 
-class GpuArrayTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (ndflow::num_gpus() < 2)
-      GTEST_SKIP() << "needs 2 GPUs (this suite runs with NDFLOW_SIMULATED_GPUS=2): "
-                   << ndflow::detail::gpu_absence_reason();
-  }
-  void TearDown() override { ndflow::wait_all(); }
-};
+using GpuArrayTest = TwoGpuTest;
 
 ndflow::detail::GpuDevice& gpu(Device d) { return ndflow::detail::gpu_device(d); }
 

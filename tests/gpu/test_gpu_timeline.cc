@@ -13,6 +13,7 @@
 
 #include "array/array_impl.h"
 #include "gpu/gpu_device.h"
+#include "gpu/two_gpu_test.h"
 #include "ndflow/array.h"
 #include "ndflow/engine.h"
 
@@ -23,18 +24,17 @@ using ndflow::Array;
 using ndflow::Device;
 using ndflow::ProfileRecord;
 
-class GpuTimelineTest : public ::testing::Test {
+class GpuTimelineTest : public TwoGpuTest {
  protected:
   void SetUp() override {
-    if (ndflow::num_gpus() < 2)
-      GTEST_SKIP() << "needs 2 GPUs (this suite runs with NDFLOW_SIMULATED_GPUS=2): "
-                   << ndflow::detail::gpu_absence_reason();
+    TwoGpuTest::SetUp();
+    if (IsSkipped()) return;
     ndflow::wait_all();
     engine().profiler_start();
   }
   void TearDown() override {
     engine().profiler_stop();
-    ndflow::wait_all();
+    TwoGpuTest::TearDown();
   }
   static ndflow::Engine& engine() { return ndflow::detail::array_engine(); }
 
