@@ -11,7 +11,10 @@ this script (same sizes), and prints both, the ratios and the targets:
 - CPU and GPU in parallel: together / sum of the parts.
 PyTorch must be importable by the interpreter running this script.
 
-  bench/gpu/compare.py [--quick] [--reps N] [--bin PATH] [--json]
+  bench/gpu/compare.py [--quick] [--reps N] [--bin PATH] [--json] [--json-out FILE]
+
+--json prints one JSON object instead of the table; --json-out FILE prints the table and
+writes that object to FILE as well (scripts/gpu-check keeps both from one run).
 """
 
 import argparse
@@ -85,15 +88,26 @@ def main():
     parser.add_argument("--reps", type=int, default=0)
     parser.add_argument("--bin", default=os.path.join(ROOT, "build", "bench", "ndflow-bench-gpu"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json-out", metavar="FILE")
     args = parser.parse_args()
+
+    def emit(result, text):
+        if args.json_out:
+            with open(args.json_out, "w") as f:
+                f.write(json.dumps(result) + "\n")
+        if args.json:
+            print(json.dumps(result))
+            return False
+        if text:
+            print(text)
+        return True
 
     nd = run_ndflow(args.bin, args.quick, args.reps)
     if "skipped" in nd:
-        print(json.dumps(nd) if args.json else "compare.py: skipped (%s)" % nd["skipped"])
+        emit(nd, "compare.py: skipped (%s)" % nd["skipped"])
         return
     if nd["simulated"]:  # no GPU for PyTorch: ndflow's figures only, which time host threads
-        print(json.dumps({"ndflow": nd}) if args.json else
-              "compare.py: simulated GPUs, PyTorch not run; ndflow: " + json.dumps(nd))
+        emit({"ndflow": nd}, "compare.py: simulated GPUs, PyTorch not run; ndflow: " + json.dumps(nd))
         return
     done = subprocess.run([sys.executable, os.path.abspath(__file__), "--torch-only",
                            json.dumps(nd)], capture_output=True, text=True)
@@ -119,10 +133,10 @@ def main():
         "CPU and GPU: together / sum": (nd["cpu_and_gpu_ms"] / (nd["cpu_ms"] + nd["gpu_ms"]), "",
                                         True),
     }
-    if args.json:
-        print(json.dumps({"ndflow": nd, "torch": pt,
-                          "targets": {k: {"measured": v[0], "target": v[1], "met": v[2]}
-                                      for k, v in targets.items()}}))
+    result = {"ndflow": nd, "torch": pt,
+              "targets": {k: {"measured": v[0], "target": v[1], "met": v[2]}
+                          for k, v in targets.items()}}
+    if not emit(result, None):
         return
     print("compare.py: ndflow on %s%s; PyTorch %s on %s"
           % (nd["device"], " (simulated)" if nd["simulated"] else "", pt["torch"], pt["device"]))
