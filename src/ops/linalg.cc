@@ -25,6 +25,7 @@
 #include "array/array_impl.h"
 #include "backends/cpu/blas.h"
 #include "backends/cpu/strided_loop.h"
+#include "backends/gemm_layout.h"
 #include "ops/cuda_launch.h"
 #include "ops/launch.h"
 
@@ -92,20 +93,15 @@ void pack(const MatOperand& m, std::int64_t bi, std::int64_t r0, std::int64_t ro
   });
 }
 
-// How BLAS can read a rows x cols matrix with strides (rs, cs) as it is, if at all.
+// How BLAS reads a rows x cols matrix in place (backends/gemm_layout.h), in CBLAS's terms.
 struct BlasLayout {
   bool ok = false;
   CBLAS_TRANSPOSE trans = CblasNoTrans;
   std::int64_t ld = 0;
 };
 BlasLayout blas_layout(std::int64_t rows, std::int64_t cols, std::int64_t rs, std::int64_t cs) {
-  const std::int64_t need_row = std::max<std::int64_t>(1, cols);
-  const std::int64_t need_col = std::max<std::int64_t>(1, rows);
-  if ((cols == 1 || cs == 1) && (rows == 1 || rs >= need_row))
-    return {true, CblasNoTrans, rows == 1 ? need_row : rs};
-  if ((rows == 1 || rs == 1) && (cols == 1 || cs >= need_col))
-    return {true, CblasTrans, cols == 1 ? need_col : cs};
-  return {};
+  const detail::GemmLayout l = detail::gemm_layout(rows, cols, rs, cs);
+  return {l.ok, l.transposed ? CblasTrans : CblasNoTrans, l.ld};
 }
 
 template <class T>
@@ -199,9 +195,8 @@ void panel_loop(const GemmJob& job, std::int64_t bi, std::int64_t r0, std::int64
   }
 }
 
-// The job as one strided-batched cuBLAS call, when its layout allows: float32/float64
-// operands of the job's dtype, rows of unit column stride, and batch entries evenly spaced.
-// Otherwise none (a CUDA GPU then refuses the op, saying so).
+// Whether the batch entries' offsets are evenly spaced (stride 0 for a broadcast operand),
+// and that spacing.
 bool evenly_spaced(const std::vector<std::int64_t>& offsets, std::int64_t* stride) {
   *stride = offsets.size() > 1 ? offsets[1] - offsets[0] : 0;
   for (std::size_t i = 0; i < offsets.size(); ++i)
@@ -209,32 +204,47 @@ bool evenly_spaced(const std::vector<std::int64_t>& offsets, std::int64_t* strid
   return true;
 }
 
+// The job on a CUDA GPU: one batched cuda::gemm when the batch entries are evenly spaced in
+// every operand, else one gemm per entry (a broadcast over two or more batch dims). gemm
+// itself takes any dtypes and strides (cuBLAS where it can, a plain kernel otherwise).
 detail::CudaLaunch cuda_gemm_of(const GemmJob& job) {
   if (!detail::is_cuda_gpu(job.keep_c.device())) return {};
-  if ((job.dtype != kFloat32 && job.dtype != kFloat64) || job.a.dtype != job.dtype ||
-      job.b.dtype != job.dtype)
-    return {};
-  const bool rows_ok = (job.K <= 1 || job.a.cs == 1) && (job.N <= 1 || job.b.cs == 1) &&
-                       job.a.rs >= std::max<std::int64_t>(1, job.K) &&
-                       job.b.rs >= std::max<std::int64_t>(1, job.N) &&
-                       job.c_rs >= std::max<std::int64_t>(1, job.N);
+  const auto matrix = [](const MatOperand& m) {
+    cuda::GemmMatrix g;
+    g.data = m.base;
+    g.dtype = m.dtype;
+    g.rs = m.rs;
+    g.cs = m.cs;
+    return g;
+  };
   cuda::GemmArgs g;
-  if (!rows_ok || !evenly_spaced(job.a.offsets, &g.batch_stride_a) ||
-      !evenly_spaced(job.b.offsets, &g.batch_stride_b) ||
-      !evenly_spaced(job.c_offsets, &g.batch_stride_c))
-    return {};
   g.t = job.dtype;
   g.batch = job.batch;
   g.m = job.M;
   g.n = job.N;
   g.k = job.K;
-  g.a = job.a.base;
-  g.lda = job.a.rs;
-  g.b = job.b.base;
-  g.ldb = job.b.rs;
+  g.a = matrix(job.a);
+  g.b = matrix(job.b);
   g.c = job.c;
   g.ldc = job.c_rs;
-  return detail::cuda_gemm(g);
+  if (evenly_spaced(job.a.offsets, &g.a.batch_stride) &&
+      evenly_spaced(job.b.offsets, &g.b.batch_stride) &&
+      evenly_spaced(job.c_offsets, &g.batch_stride_c))
+    return detail::cuda_gemm(g);
+  std::vector<detail::CudaLaunch> entries;
+  entries.reserve(static_cast<std::size_t>(job.batch));
+  const auto bytes = [](DType t, std::int64_t elements) {
+    return elements * static_cast<std::int64_t>(dtype_size(t));
+  };
+  for (std::size_t p = 0; p < static_cast<std::size_t>(job.batch); ++p) {
+    cuda::GemmArgs one = g;
+    one.batch = 1;
+    one.a.data = job.a.base + bytes(job.a.dtype, job.a.offsets[p]);
+    one.b.data = job.b.base + bytes(job.b.dtype, job.b.offsets[p]);
+    one.c = job.c + bytes(job.dtype, job.c_offsets[p]);
+    entries.push_back(detail::cuda_gemm(one));
+  }
+  return detail::cuda_sequence(std::move(entries));
 }
 
 // Pushes the job: one op, or row pieces across the workers when it is large.

@@ -90,18 +90,22 @@ void copy_into(void* stream, const Operand& out, const Operand& a, const OutShap
 void where(void* stream, void* out, DType t, const Operand& cond, const Operand& a,
            const Operand& b, const OutShape& shape);
 
-// Row-major batched product through cuBLAS, TF32 off unless allow_tf32:
-// c[p] (m x n, row stride ldc) = a[p] (m x k, row stride lda) * b[p] (k x n, row stride ldb)
-// for p < batch, each operand advancing by its batch stride (0 to reuse one of a or b; c's
-// matrices must not overlap). cuBLAS requires lda >= max(1, k) and ldb, ldc >= max(1, n).
-// k == 0 stores zeros. t is kFloat32 or kFloat64; the caller rejects other dtypes.
+// Batched product c[p] (m x n, row stride ldc) = a[p] (m x k) * b[p] (k x n) for p < batch,
+// each operand advancing by its batch stride (0 to reuse one of a or b; c's matrices must
+// not overlap), computed in c's dtype t as the CPU does (integers wrap; bool is or-of-ands).
+// Float operands of dtype t whose layout BLAS can read (backends/gemm_layout.h) go through
+// cuBLAS, TF32 off unless allow_tf32; anything else (other dtypes, mixed dtypes, broadcast
+// or negative strides) through a plain kernel that reads any strides. k == 0 stores zeros.
+struct GemmMatrix {
+  const void* data = nullptr;
+  DType dtype = kFloat32;
+  std::int64_t rs = 0, cs = 0;  // row and column strides, in elements
+  std::int64_t batch_stride = 0;
+};
 struct GemmArgs {
   DType t = kFloat32;
   std::int64_t batch = 1, m = 0, n = 0, k = 0;
-  const void* a = nullptr;
-  std::int64_t lda = 0, batch_stride_a = 0;
-  const void* b = nullptr;
-  std::int64_t ldb = 0, batch_stride_b = 0;
+  GemmMatrix a, b;
   void* c = nullptr;
   std::int64_t ldc = 0, batch_stride_c = 0;
   bool allow_tf32 = false;

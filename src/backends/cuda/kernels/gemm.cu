@@ -1,7 +1,8 @@
-// gemm (kernels.h) through cuBLAS. cuBLAS is column-major; a row-major matrix with row
-// stride ld is its transpose seen column-major with leading dimension ld. So row-major
-// C = A * B is column-major C^T = B^T * A^T: the same call with the operands swapped and
-// m and n exchanged, and no transposes.
+// gemm (kernels.h): cuBLAS for float operands it can read in place, a plain kernel for
+// the rest. cuBLAS is column-major; a row-major matrix with row stride ld is its transpose
+// seen column-major with leading dimension ld. So row-major C = A * B is column-major
+// C^T = B^T * A^T: the same call with the operands swapped and m and n exchanged. An operand
+// stored column-major (a transposed view) is read with CUBLAS_OP_T instead.
 #include <cublas_v2.h>
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 
 #include "backends/cuda/kernels.h"
 #include "backends/cuda/kernels/common.cuh"
+#include "backends/gemm_layout.h"
 #include "ndflow/error.h"
 
 namespace ndflow::cuda {
@@ -27,56 +29,85 @@ cublasHandle_t blas_handle() {
   });
 }
 
-// C = 0 for every batch when k == 0 (an empty sum), without asking cuBLAS about lda == 0.
-template <class T>
-__global__ void zero_kernel(T* c, std::int64_t batch, std::int64_t m, std::int64_t n,
-                            std::int64_t ldc, std::int64_t batch_stride_c) {
-  const std::int64_t total = batch * m * n;
+// One thread per element of C: the sum over k in C's compute type, reading a and b through
+// any strides and dtypes. For integer, bool and mixed-dtype products, which cuBLAS does not
+// do, and for layouts it cannot read; k == 0 leaves the empty sum, zero.
+template <class C>
+__global__ void plain_gemm_kernel(GemmArgs g) {
+  const std::int64_t total = g.batch * g.m * g.n;
   for (std::int64_t i = first_index(); i < total; i += grid_stride()) {
-    const std::int64_t j = i % n, row = (i / n) % m, p = i / (m * n);
-    c[p * batch_stride_c + row * ldc + j] = T(0);
+    const std::int64_t j = i % g.n, row = (i / g.n) % g.m, p = i / (g.m * g.n);
+    const std::int64_t a0 = p * g.a.batch_stride + row * g.a.rs;
+    const std::int64_t b0 = p * g.b.batch_stride + j * g.b.cs;
+    C acc = C(0);
+    for (std::int64_t k = 0; k < g.k; ++k) {
+      const C x = load_as<C>(g.a.data, g.a.dtype, a0 + k * g.a.cs);
+      const C y = load_as<C>(g.b.data, g.b.dtype, b0 + k * g.b.rs);
+      if constexpr (is_bool_v<C>)
+        acc = acc || (x && y);
+      else if constexpr (is_float_v<C>)
+        acc += x * y;
+      else  // wraps, as NumPy's integers do
+        acc = static_cast<C>(static_cast<wrap_t<C>>(acc) +
+                             static_cast<wrap_t<C>>(x) * static_cast<wrap_t<C>>(y));
+    }
+    store_as<C>(g.c, g.t, p * g.batch_stride_c + row * g.ldc + j, acc);
   }
 }
 
-template <class T>
-void zero(cudaStream_t stream, const GemmArgs& g) {
-  zero_kernel<T><<<blocks_for(g.batch * g.m * g.n), kThreads, 0, stream>>>(
-      static_cast<T*>(g.c), g.batch, g.m, g.n, g.ldc, g.batch_stride_c);
-  NDFLOW_CUDA_CHECK_LAUNCH("zero_kernel");
+void plain_gemm(cudaStream_t stream, const GemmArgs& g) {
+  visit_dtype(g.t, [&](auto tag) {
+    using C = decltype(tag);
+    plain_gemm_kernel<C><<<blocks_for(g.batch * g.m * g.n), kThreads, 0, stream>>>(g);
+    NDFLOW_CUDA_CHECK_LAUNCH("plain_gemm_kernel");
+  });
+}
+
+// cuBLAS's view of one operand: transposed or not, and its leading dimension.
+struct BlasOperand {
+  cublasOperation_t op = CUBLAS_OP_N;
+  std::int64_t ld = 0;
+};
+
+// Whether cuBLAS can run g: float operands of g's dtype that it reads in place.
+bool cublas_can_run(const GemmArgs& g, BlasOperand* a, BlasOperand* b) {
+  if ((g.t != kFloat32 && g.t != kFloat64) || g.a.dtype != g.t || g.b.dtype != g.t || g.k <= 0)
+    return false;
+  const detail::GemmLayout la = detail::gemm_layout(g.m, g.k, g.a.rs, g.a.cs);
+  const detail::GemmLayout lb = detail::gemm_layout(g.k, g.n, g.b.rs, g.b.cs);
+  if (!la.ok || !lb.ok || g.ldc < std::max<std::int64_t>(1, g.n)) return false;
+  *a = {la.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, la.ld};
+  *b = {lb.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, lb.ld};
+  return true;
 }
 
 }  // namespace
 }  // namespace impl
 
 void gemm(void* stream, const GemmArgs& g) {
-  if (g.t != kFloat32 && g.t != kFloat64)
-    throw DTypeError(std::string("ndflow: cuda::gemm: dtype ") + dtype_name(g.t) +
-                     " is not supported; use float32 or float64");
   if (g.batch <= 0 || g.m <= 0 || g.n <= 0) return;
   const cudaStream_t s = impl::as_stream(stream);
-  if (g.k <= 0) {
-    if (g.t == kFloat32)
-      impl::zero<float>(s, g);
-    else
-      impl::zero<double>(s, g);
+  impl::BlasOperand a, b;
+  if (!impl::cublas_can_run(g, &a, &b)) {
+    impl::plain_gemm(s, g);
     return;
   }
   const cublasHandle_t h = impl::blas_handle();
   NDFLOW_CUBLAS_CHECK(cublasSetStream(h, s));
   NDFLOW_CUBLAS_CHECK(
       cublasSetMathMode(h, g.allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
-  // Column-major: (n x m) = (n x k) * (k x m), i.e. B^T then A^T.
+  // Column-major: (n x m) = op(B)^T-view (n x k) * op(A)^T-view (k x m): B first, then A.
   if (g.t == kFloat32) {
     const float one = 1.0f, zero = 0.0f;
     NDFLOW_CUBLAS_CHECK(cublasSgemmStridedBatched_64(
-        h, CUBLAS_OP_N, CUBLAS_OP_N, g.n, g.m, g.k, &one, static_cast<const float*>(g.b), g.ldb,
-        g.batch_stride_b, static_cast<const float*>(g.a), g.lda, g.batch_stride_a, &zero,
+        h, b.op, a.op, g.n, g.m, g.k, &one, static_cast<const float*>(g.b.data), b.ld,
+        g.b.batch_stride, static_cast<const float*>(g.a.data), a.ld, g.a.batch_stride, &zero,
         static_cast<float*>(g.c), g.ldc, g.batch_stride_c, g.batch));
   } else {
     const double one = 1.0, zero = 0.0;
     NDFLOW_CUBLAS_CHECK(cublasDgemmStridedBatched_64(
-        h, CUBLAS_OP_N, CUBLAS_OP_N, g.n, g.m, g.k, &one, static_cast<const double*>(g.b), g.ldb,
-        g.batch_stride_b, static_cast<const double*>(g.a), g.lda, g.batch_stride_a, &zero,
+        h, b.op, a.op, g.n, g.m, g.k, &one, static_cast<const double*>(g.b.data), b.ld,
+        g.b.batch_stride, static_cast<const double*>(g.a.data), a.ld, g.a.batch_stride, &zero,
         static_cast<double*>(g.c), g.ldc, g.batch_stride_c, g.batch));
   }
 }
