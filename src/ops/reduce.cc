@@ -345,11 +345,9 @@ Array sum_or_mean(const Array& a, const std::vector<int>& axes, bool keepdims, b
   const DType out_dtype = mean ? mean_dtype(ai.dtype) : sum_dtype(ai.dtype);
   Array out = new_array(plan.out_shape, out_dtype, ai.device());
   if (is_cuda_gpu(ai.device())) {
-    const DType acc = is_floating(ai.dtype) ? kFloat64 : kInt64;
-    push_cuda_reduce(op, cuda::ReduceOp::kSum, a, out, acc, axes_mask(axes, ai.shape.ndim(), op));
-    const std::int64_t count =
-        plan.out_shape.numel() == 0 ? 0 : ai.shape.numel() / std::max<std::int64_t>(1, out.size());
-    if (mean) out /= static_cast<double>(count);
+    const DType acc = is_floating(ai.dtype) || mean ? kFloat64 : kInt64;
+    push_cuda_reduce(op, mean ? cuda::ReduceOp::kMean : cuda::ReduceOp::kSum, a, out, acc,
+                     axes_mask(axes, ai.shape.ndim(), op));
     return out;
   }
   visit_dtype(ai.dtype, [&](auto tag) {

@@ -115,11 +115,12 @@ void gemm(void* stream, const GemmArgs& args);
 // Reductions of a contiguous input of shape `in_shape` over the axes flagged in
 // `reduce_mask` (bit i: axis i), into a contiguous output with those axes removed. `compute`
 // is the accumulator's dtype for kSum (as on the CPU: float64 for floating inputs, int64,
-// which wraps, for integers and bool) and the input's dtype for the others. kArgMax and
-// kArgMin store int64 indices into the reduced axes flattened row-major: the first extreme,
-// or the first NaN. An empty reduced range stores 0 for kSum (the others are rejected at the
-// call).
-enum class ReduceOp : std::uint8_t { kSum, kMax, kMin, kArgMax, kArgMin };
+// which wraps, for integers and bool), float64 for kMean (the sum divided by the reduced
+// count in double, rounded once into the output, as on the CPU) and the input's dtype for
+// the others. kArgMax and kArgMin store int64 indices into the reduced axes flattened
+// row-major: the first extreme, or the first NaN. An empty reduced range stores 0 for kSum
+// and NaN for kMean (the others are rejected at the call).
+enum class ReduceOp : std::uint8_t { kSum, kMean, kMax, kMin, kArgMax, kArgMin };
 void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* in, DType in_dtype,
             DType compute, const OutShape& in_shape, std::uint32_t reduce_mask);
 

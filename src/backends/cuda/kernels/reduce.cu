@@ -4,6 +4,8 @@
 // size), so a float sum rounds the same way every run. Semantics are the CPU's (ops/
 // reduce.cc): sums wrap for integers; max and min propagate NaN; argmax and argmin give the
 // first extreme, or the first NaN, as an index into the reduced axes flattened row-major.
+#include <math_constants.h>
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -79,6 +81,10 @@ struct Acc {
   std::int64_t index;  // of v in the reduced range; -1 while nothing is seen
 };
 
+__device__ __forceinline__ bool is_sum(ReduceOp op) {
+  return op == ReduceOp::kSum || op == ReduceOp::kMean;
+}
+
 __device__ __forceinline__ bool is_max(ReduceOp op) {
   return op == ReduceOp::kMax || op == ReduceOp::kArgMax;
 }
@@ -91,7 +97,7 @@ __device__ __forceinline__ bool better(ReduceOp op, C x, C best) {
 // Folds element x (at reduced index r) into acc; r grows from call to call.
 template <class C>
 __device__ __forceinline__ Acc<C> accumulate(ReduceOp op, Acc<C> acc, C x, std::int64_t r) {
-  if (op == ReduceOp::kSum) return {add(acc.v, x), r};
+  if (is_sum(op)) return {add(acc.v, x), r};
   if (acc.index < 0) return {x, r};
   if (is_nan(acc.v)) return acc;  // the first NaN wins
   if (is_nan(x) || better(op, x, acc.v)) return {x, r};
@@ -101,7 +107,7 @@ __device__ __forceinline__ Acc<C> accumulate(ReduceOp op, Acc<C> acc, C x, std::
 // Combines two partials over disjoint, interleaved index sets: ties go to the lower index.
 template <class C>
 __device__ __forceinline__ Acc<C> combine(ReduceOp op, Acc<C> a, Acc<C> b) {
-  if (op == ReduceOp::kSum) return {add(a.v, b.v), 0};
+  if (is_sum(op)) return {add(a.v, b.v), 0};
   if (b.index < 0) return a;
   if (a.index < 0) return b;
   const bool a_nan = is_nan(a.v), b_nan = is_nan(b.v);
@@ -139,6 +145,11 @@ __global__ void reduce_kernel(ReduceOp op, void* out, DType out_dtype, const voi
     if (t == 0) {
       if (op == ReduceOp::kArgMax || op == ReduceOp::kArgMin)
         store_as<std::int64_t>(out, out_dtype, o, part[0].index);
+      else if (op == ReduceOp::kMean)  // divided in double, rounded once, as on the CPU
+        store_as<double>(out, out_dtype, o,
+                         g.inner == 0
+                             ? CUDART_NAN
+                             : static_cast<double>(part[0].v) / static_cast<double>(g.inner));
       else
         store_as<C>(out, out_dtype, o, part[0].v);
     }
