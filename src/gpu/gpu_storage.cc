@@ -14,22 +14,25 @@ GpuStorage* allocate_gpu_storage(GpuDevice& gpu, std::size_t bytes) {
 
 void release_gpu_storage(GpuStorage* storage) noexcept {
   GpuDevice& g = *storage->gpu;
-  for (const Fence& f : storage->sync.pending_fences()) {
-    if (f->device == g.device.get()) {
-      // Reused on another stream only after this one's work passed an event.
-      if (f->stream != storage->block->stream())
-        g.allocator->record_stream(storage->block, f->stream);
-      continue;
-    }
-    // Read by another GPU (a peer copy): the allocator's events live on this device's
-    // streams, so make the block's own stream (whose later work may reuse it at once)
-    // wait for that copy. No host wait: a release may run on any thread.
-    try {
+  try {
+    for (const Fence& f : storage->sync.pending_fences()) {
+      if (f->device == g.device.get()) {
+        // Reused on another stream only after this one's work passed an event.
+        if (f->stream != storage->block->stream())
+          g.allocator->record_stream(storage->block, f->stream);
+        continue;
+      }
+      // Read by another GPU (a peer copy): the allocator's events live on this device's
+      // streams, so make the block's own stream (whose later work may reuse it at once)
+      // wait for that copy. No host wait: a release may run on any thread.
       g.device->stream_wait_event(storage->block->stream(), f->event);
-    } catch (...) {  // a failed device runs nothing more: the memory is free to reuse
     }
+    g.allocator->free(storage->block);
+  } catch (...) {
+    // The device failed (a kernel fault poisons the context; at exit the runtime may be
+    // unloading): ordering the reuse is impossible, so the block is never reused. The
+    // failure itself surfaces at the next wait on that device's work.
   }
-  g.allocator->free(storage->block);
   delete storage;
 }
 

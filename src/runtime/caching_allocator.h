@@ -46,6 +46,7 @@ class DeviceMemory {
   // Non-blocking: has `e` completed?
   virtual bool event_done(Event e) = 0;
   // Gives back an event from record_event (done or not); the allocator never uses it again.
+  // Never throws (see StreamDevice::release_event).
   virtual void release_event(Event e) = 0;
   // What the device reports free, for error messages.
   virtual std::size_t free_bytes() = 0;

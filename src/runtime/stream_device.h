@@ -46,7 +46,8 @@ class StreamDevice {
   virtual bool query_event(Event e) = 0;
   // Blocks until `e` completed. Throws DeviceError as query_event does.
   virtual void synchronize_event(Event e) = 0;
-  // Gives back an event from record_event; it is never used again.
+  // Gives back an event from record_event; it is never used again. Never throws: it runs in
+  // destructors and releases, also after the device failed or the process began to exit.
   virtual void release_event(Event e) = 0;
   // Work enqueued on `s` from now on waits for `e` (a device-side wait: the host goes on).
   virtual void stream_wait_event(Stream s, Event e) = 0;

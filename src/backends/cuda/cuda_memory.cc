@@ -51,7 +51,12 @@ detail::Event CudaDeviceMemory::record_event(detail::Stream s) {
 
 bool CudaDeviceMemory::event_done(detail::Event e) {
   const cudaError_t status = cudaEventQuery(to_cuda_event(e));
-  if (status == cudaErrorNotReady) return false;
+  if (status == cudaErrorNotReady) {
+    // An answer, not an error; but the runtime may keep it as this thread's last error,
+    // which the next kernel launch's check would then report as its own failure.
+    (void)cudaGetLastError();
+    return false;
+  }
   NDFLOW_CUDA_CHECK(status);
   return true;
 }
@@ -61,7 +66,8 @@ void CudaDeviceMemory::release_event(detail::Event e) {
     spare_events_.push_back(to_cuda_event(e));
     return;
   }
-  NDFLOW_CUDA_CHECK(cudaEventDestroy(to_cuda_event(e)));
+  // A failure (a failed context, the runtime unloading at exit) leaves nothing to free.
+  if (cudaEventDestroy(to_cuda_event(e)) != cudaSuccess) (void)cudaGetLastError();
 }
 
 std::size_t CudaDeviceMemory::free_bytes() {

@@ -99,7 +99,12 @@ detail::Event CudaStreamDevice::record_event(detail::Stream s) {
 
 bool CudaStreamDevice::query_event(detail::Event e) {
   const cudaError_t status = cudaEventQuery(to_cuda_event(e));
-  if (status == cudaErrorNotReady) return false;  // an answer, not an error
+  if (status == cudaErrorNotReady) {
+    // An answer, not an error; but the runtime may keep it as this thread's last error,
+    // which the next kernel launch's check would then report as its own failure.
+    (void)cudaGetLastError();
+    return false;
+  }
   NDFLOW_CUDA_CHECK(status);
   return true;
 }
@@ -119,7 +124,8 @@ void CudaStreamDevice::release_event(detail::Event e) {
     }
   }
   // Destroying an event whose work is still pending is allowed: CUDA frees it once done.
-  NDFLOW_CUDA_CHECK(cudaEventDestroy(to_cuda_event(e)));
+  // A failure (a failed context, the runtime unloading at exit) leaves nothing to free.
+  if (cudaEventDestroy(to_cuda_event(e)) != cudaSuccess) (void)cudaGetLastError();
 }
 
 void CudaStreamDevice::stream_wait_event(detail::Stream s, detail::Event e) {
@@ -136,6 +142,7 @@ std::int64_t steady_now_ns() {
 // cudaEventElapsedTime answers in float ms, about 7 significant digits: measured from an
 // origin older than this, timestamps blur past a microsecond.
 constexpr std::int64_t kTimingOriginMaxAgeNs = 10'000'000'000;
+constexpr std::int64_t kTimingOriginChainMaxAgeNs = 30'000'000'000;
 }  // namespace
 
 struct CudaStreamDevice::TimingOrigin {
@@ -146,12 +153,18 @@ struct CudaStreamDevice::TimingOrigin {
   }
 };
 
-// An event on an idle stream, which the GPU reaches at once: its host time is the middle of
-// the record and the wait. Called with the device current.
+// An event on an idle stream, which the GPU reaches at once: the first origin's host time
+// is the middle of the record and the wait. A renewed origin takes its host time from the
+// previous one plus the GPU's own elapsed time between the two, so that every origin maps
+// GPU time to host time alike (estimating each anew would shift spans measured from
+// different origins against each other by up to the estimate's error). Called with the
+// device current.
 std::shared_ptr<CudaStreamDevice::TimingOrigin> CudaStreamDevice::current_origin() {
+  std::shared_ptr<TimingOrigin> previous;
   {
     std::lock_guard lock(events_mu_);
     if (origin_ && steady_now_ns() - origin_->host_ns <= kTimingOriginMaxAgeNs) return origin_;
+    previous = origin_;
   }
   auto origin = std::make_shared<TimingOrigin>();
   NDFLOW_CUDA_CHECK(cudaEventCreate(&origin->event));
@@ -163,6 +176,12 @@ std::shared_ptr<CudaStreamDevice::TimingOrigin> CudaStreamDevice::current_origin
   const std::int64_t after = steady_now_ns();
   NDFLOW_CUDA_CHECK(cudaStreamDestroy(idle));
   origin->host_ns = before + (after - before) / 2;
+  // Chained only while float milliseconds still resolve a microsecond or so between them.
+  if (previous && origin->host_ns - previous->host_ns <= kTimingOriginChainMaxAgeNs) {
+    float ms = 0;
+    NDFLOW_CUDA_CHECK(cudaEventElapsedTime(&ms, previous->event, origin->event));
+    origin->host_ns = previous->host_ns + static_cast<std::int64_t>(static_cast<double>(ms) * 1e6);
+  }
   std::lock_guard lock(events_mu_);
   origin_ = origin;
   return origin;
