@@ -1,5 +1,8 @@
 #include "gpu/pinned_host.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <bit>
 #include <mutex>
 #include <new>
@@ -18,8 +21,18 @@ namespace {
 
 constexpr std::size_t kSmallest = 512;
 constexpr int kClasses = 46;  // 512 B .. 2^54 B
-// Cached bytes past this are unpinned: pinned memory is taken from what the OS can page.
-constexpr std::size_t kCacheLimit = std::size_t{2} << 30;
+// Cached bytes past a quarter of the machine's memory are unpinned: pinned memory is taken
+// from what the OS can page. (A fixed 2 GiB made a benchmark copying out 50 results of
+// 64 MB pin and unpin most of them on every repetition.)
+std::size_t cache_limit() {
+  static const std::size_t limit = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    const std::size_t fallback = std::size_t{2} << 30;
+    if (pages <= 0 || page <= 0) return fallback;
+    return std::max(fallback, static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 4);
+  }();
+  return limit;
+}
 
 int size_class(std::size_t bytes) {
   const std::size_t rounded = std::bit_ceil(bytes < kSmallest ? kSmallest : bytes);
@@ -48,17 +61,21 @@ void raw_free(void* p) noexcept {
   ::operator delete(p, std::align_val_t(kSmallest));
 }
 
+// cudaHostAlloc and cudaFreeHost take milliseconds (and cudaFreeHost synchronises the
+// device), so they run outside the cache's lock.
 struct Cache {
   std::mutex mu;
   std::vector<void*> free[kClasses];
   PinnedStats stats;
 
-  void empty() {  // called with mu held
+  std::vector<void*> take_all() {  // called with mu held; the caller frees them unlocked
+    std::vector<void*> all;
     for (auto& blocks : free) {
-      for (void* p : blocks) raw_free(p);
+      all.insert(all.end(), blocks.begin(), blocks.end());
       blocks.clear();
     }
     stats.bytes_cached = 0;
+    return all;
   }
 };
 Cache& cache() {
@@ -72,19 +89,27 @@ void* pinned_alloc(std::size_t bytes) {
   const int c = size_class(bytes);
   const std::size_t size = class_bytes(c);
   Cache& k = cache();
-  std::lock_guard lock(k.mu);
-  if (!k.free[c].empty()) {
-    void* p = k.free[c].back();
-    k.free[c].pop_back();
-    k.stats.bytes_cached -= size;
-    k.stats.bytes_in_use += size;
-    return p;
+  {
+    std::lock_guard lock(k.mu);
+    if (!k.free[c].empty()) {
+      void* p = k.free[c].back();
+      k.free[c].pop_back();
+      k.stats.bytes_cached -= size;
+      k.stats.bytes_in_use += size;
+      return p;
+    }
   }
   void* p = raw_alloc(size);
-  if (!p && k.stats.bytes_cached > 0) {  // retry once with the cache given back
-    k.empty();
-    p = raw_alloc(size);
+  if (!p) {  // retry once with the cache given back
+    std::vector<void*> cached;
+    {
+      std::lock_guard lock(k.mu);
+      cached = k.take_all();
+    }
+    for (void* q : cached) raw_free(q);
+    if (!cached.empty()) p = raw_alloc(size);
   }
+  std::lock_guard lock(k.mu);
   if (!p)
     throw OutOfMemoryError("ndflow: out of pinned host memory: tried to pin " +
                            std::to_string(size) + " bytes (for " + std::to_string(bytes) +
@@ -101,14 +126,16 @@ void pinned_free(void* p, std::size_t bytes) noexcept {
   const int c = size_class(bytes);
   const std::size_t size = class_bytes(c);
   Cache& k = cache();
-  std::lock_guard lock(k.mu);
-  k.stats.bytes_in_use -= size;
-  if (k.stats.bytes_cached + size <= kCacheLimit) {
-    try {
-      k.free[c].push_back(p);
-      k.stats.bytes_cached += size;
-      return;
-    } catch (...) {  // no room to remember it: unpin it below
+  {
+    std::lock_guard lock(k.mu);
+    k.stats.bytes_in_use -= size;
+    if (k.stats.bytes_cached + size <= cache_limit()) {
+      try {
+        k.free[c].push_back(p);
+        k.stats.bytes_cached += size;
+        return;
+      } catch (...) {  // no room to remember it: unpin it below
+      }
     }
   }
   raw_free(p);
