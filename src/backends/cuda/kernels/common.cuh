@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <type_traits>
+#include <utility>
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/kernels.h"
@@ -23,36 +24,40 @@ namespace ndflow::cuda::impl {
 
 inline cudaStream_t as_stream(void* s) noexcept { return static_cast<cudaStream_t>(s); }
 
-// A library handle (a cuBLAS handle, a cuRAND generator) per (thread, device), made on first
-// use and destroyed when the thread ends. Each GPU lane has its own worker thread, so a
-// handle is never used by two threads at once. Keep one as a thread_local.
+// A library handle (a cuBLAS handle, a cuRAND generator) per (thread, device, stream), made
+// on first use and destroyed when the thread ends. Each GPU lane has its own worker thread,
+// so a handle is never used by two threads at once; and never for two streams either, as a
+// thread that issues to several (the naive engine; logical GPUs sharing one device) would
+// otherwise let work on both streams share the handle's workspace or generator state at
+// the same time. Keep one as a thread_local.
 template <class Handle>
-class PerDeviceHandles {
+class PerStreamHandles {
  public:
   using Destroy = void (*)(Handle);
-  explicit PerDeviceHandles(Destroy destroy) : destroy_(destroy) {}
-  ~PerDeviceHandles() {
-    for (const auto& [device, handle] : by_device_) {
+  explicit PerStreamHandles(Destroy destroy) : destroy_(destroy) {}
+  ~PerStreamHandles() {
+    for (const auto& [key, handle] : handles_) {
       // At process exit the driver may be gone already; then there is nothing to free.
-      if (cudaSetDevice(device) == cudaSuccess) destroy_(handle);
+      if (cudaSetDevice(key.first) == cudaSuccess) destroy_(handle);
       (void)cudaGetLastError();
     }
   }
-  PerDeviceHandles(const PerDeviceHandles&) = delete;
-  PerDeviceHandles& operator=(const PerDeviceHandles&) = delete;
+  PerStreamHandles(const PerStreamHandles&) = delete;
+  PerStreamHandles& operator=(const PerStreamHandles&) = delete;
 
-  // The current device's handle; create() makes it (throwing on failure) the first time.
+  // The handle for `stream` on the current device; create() makes it (throwing on failure)
+  // the first time.
   template <class Create>
-  Handle get(Create&& create) {
+  Handle get(cudaStream_t stream, Create&& create) {
     int device = 0;
     NDFLOW_CUDA_CHECK(cudaGetDevice(&device));
-    Handle& h = by_device_[device];
+    Handle& h = handles_[{device, stream}];
     if (h == nullptr) h = create();
     return h;
   }
 
  private:
-  std::map<int, Handle> by_device_;
+  std::map<std::pair<int, cudaStream_t>, Handle> handles_;
   Destroy destroy_;
 };
 

@@ -17,12 +17,12 @@ namespace ndflow::cuda {
 namespace impl {
 namespace {
 
-// The current device's cuBLAS handle (see PerDeviceHandles); cublasSetStream before every
-// call points it at the caller's stream.
-cublasHandle_t blas_handle() {
-  thread_local PerDeviceHandles<cublasHandle_t> handles(
+// The cuBLAS handle for `stream` (see PerStreamHandles); cublasSetStream before every call
+// still binds it, as a new handle starts on the default stream.
+cublasHandle_t blas_handle(cudaStream_t stream) {
+  thread_local PerStreamHandles<cublasHandle_t> handles(
       [](cublasHandle_t h) { (void)cublasDestroy(h); });
-  return handles.get([] {
+  return handles.get(stream, [] {
     cublasHandle_t created = nullptr;
     NDFLOW_CUBLAS_CHECK(cublasCreate(&created));
     return created;
@@ -92,7 +92,7 @@ void gemm(void* stream, const GemmArgs& g) {
     impl::plain_gemm(s, g);
     return;
   }
-  const cublasHandle_t h = impl::blas_handle();
+  const cublasHandle_t h = impl::blas_handle(s);
   NDFLOW_CUBLAS_CHECK(cublasSetStream(h, s));
   NDFLOW_CUBLAS_CHECK(
       cublasSetMathMode(h, g.allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));

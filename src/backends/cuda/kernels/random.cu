@@ -15,11 +15,11 @@ namespace ndflow::cuda {
 namespace impl {
 namespace {
 
-// The current device's generator (see PerDeviceHandles), set to (seed, offset) and `stream`.
+// The generator for `stream` (see PerStreamHandles), set to (seed, offset).
 curandGenerator_t generator(cudaStream_t stream, std::uint64_t seed, std::uint64_t offset) {
-  thread_local PerDeviceHandles<curandGenerator_t> generators(
+  thread_local PerStreamHandles<curandGenerator_t> generators(
       [](curandGenerator_t g) { (void)curandDestroyGenerator(g); });
-  const curandGenerator_t g = generators.get([] {
+  const curandGenerator_t g = generators.get(stream, [] {
     curandGenerator_t created = nullptr;
     NDFLOW_CURAND_CHECK(curandCreateGenerator(&created, CURAND_RNG_PSEUDO_PHILOX4_32_10));
     return created;
