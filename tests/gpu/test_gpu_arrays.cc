@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -154,6 +155,23 @@ TEST_F(GpuArrayTest, MatmulTakesEveryLayoutAndDtypeTheCpuTakes) {
           same);
     check(random_array(rng, {9, 3}, t), random_array(rng, {2, 9, 4}, t),
           "integers, transposed and batched " + name, transposed, same);
+  }
+}
+
+// NaN, infinities and values out of range convert to integers as on the CPU (x86, and
+// NumPy): to the type's lowest value, and uint8 through int64. A GPU's own conversion
+// saturates instead.
+TEST_F(GpuArrayTest, FloatToIntegerConversionsMatchTheCpuAtTheEdges) {
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> values{nan, 1e20, -1e20, inf, -inf, 3e9, -3.7, 2.5, 255.9, -1};
+  for (DType from : {ndflow::kFloat32, ndflow::kFloat64}) {
+    const Array host =
+        ndflow::from_vector(values, {static_cast<std::int64_t>(values.size())}).astype(from);
+    for (DType to : {ndflow::kInt32, ndflow::kInt64, ndflow::kUInt8, ndflow::kBool}) {
+      EXPECT_EQ(host.copy_to(kGpu0).astype(to).to_vector<double>(),
+                host.astype(to).to_vector<double>())
+          << ndflow::dtype_name(from) << " to " << ndflow::dtype_name(to);
+    }
   }
 }
 

@@ -105,7 +105,23 @@ __device__ __forceinline__ C load_as(const void* data, DType t, std::int64_t i) 
   return static_cast<C>(static_cast<const double*>(data)[i]);
 }
 
-// Stores v (of type C) as element i of `data` (dtype t), converting as static_cast does.
+// Float to a signed integer type I as x86 converts (what the CPU layer and NumPy give):
+// NaN and values out of I's range become I's lowest value. The GPU's own conversion
+// saturates instead, and turns NaN into 0.
+// (std::numeric_limits is host code to nvcc, hence the constants.)
+template <class I, class C>
+__device__ __forceinline__ I float_to_int_as_x86(C v) {
+  static_assert(std::is_same_v<I, std::int32_t> || std::is_same_v<I, std::int64_t>);
+  constexpr bool k64 = std::is_same_v<I, std::int64_t>;
+  constexpr double kLimit = k64 ? 9223372036854775808.0 : 2147483648.0;  // 2^63, 2^31
+  constexpr I kLowest = k64 ? I(INT64_MIN) : I(INT32_MIN);
+  const double d = static_cast<double>(v);
+  if (!(d >= -kLimit && d < kLimit)) return kLowest;
+  return static_cast<I>(v);
+}
+
+// Stores v (of type C) as element i of `data` (dtype t), converting as static_cast does on
+// the CPU (x86), float-to-integer overflow and NaN included.
 template <class C>
 __device__ __forceinline__ void store_as(void* data, DType t, std::int64_t i, C v) {
   switch (t) {
@@ -117,15 +133,21 @@ __device__ __forceinline__ void store_as(void* data, DType t, std::int64_t i, C 
       // float-to-uint8 conversion clamps to [0, 255] instead.
       if constexpr (is_float_v<C>)
         static_cast<std::uint8_t*>(data)[i] =
-            static_cast<std::uint8_t>(static_cast<std::int64_t>(v));
+            static_cast<std::uint8_t>(float_to_int_as_x86<std::int64_t>(v));
       else
         static_cast<std::uint8_t*>(data)[i] = static_cast<std::uint8_t>(v);
       return;
     case DType::kInt32:
-      static_cast<std::int32_t*>(data)[i] = static_cast<std::int32_t>(v);
+      if constexpr (is_float_v<C>)
+        static_cast<std::int32_t*>(data)[i] = float_to_int_as_x86<std::int32_t>(v);
+      else
+        static_cast<std::int32_t*>(data)[i] = static_cast<std::int32_t>(v);
       return;
     case DType::kInt64:
-      static_cast<std::int64_t*>(data)[i] = static_cast<std::int64_t>(v);
+      if constexpr (is_float_v<C>)
+        static_cast<std::int64_t*>(data)[i] = float_to_int_as_x86<std::int64_t>(v);
+      else
+        static_cast<std::int64_t*>(data)[i] = static_cast<std::int64_t>(v);
       return;
     case DType::kFloat32:
       static_cast<float*>(data)[i] = static_cast<float>(v);
