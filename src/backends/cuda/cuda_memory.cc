@@ -49,8 +49,8 @@ detail::Event CudaDeviceMemory::record_event(detail::Stream s) {
   return detail::Event{reinterpret_cast<std::uintptr_t>(e)};
 }
 
-bool CudaDeviceMemory::event_done(detail::Event e) {
-  const cudaError_t status = cudaEventQuery(to_cuda_event(e));
+bool event_completed(cudaEvent_t e) {
+  const cudaError_t status = cudaEventQuery(e);
   if (status == cudaErrorNotReady) {
     // An answer, not an error; but the runtime may keep it as this thread's last error,
     // which the next kernel launch's check would then report as its own failure.
@@ -61,13 +61,18 @@ bool CudaDeviceMemory::event_done(detail::Event e) {
   return true;
 }
 
+void destroy_event_quietly(cudaEvent_t e) noexcept {
+  if (cudaEventDestroy(e) != cudaSuccess) (void)cudaGetLastError();
+}
+
+bool CudaDeviceMemory::event_done(detail::Event e) { return event_completed(to_cuda_event(e)); }
+
 void CudaDeviceMemory::release_event(detail::Event e) {
   if (spare_events_.size() < kMaxSpareEvents) {
     spare_events_.push_back(to_cuda_event(e));
     return;
   }
-  // A failure (a failed context, the runtime unloading at exit) leaves nothing to free.
-  if (cudaEventDestroy(to_cuda_event(e)) != cudaSuccess) (void)cudaGetLastError();
+  destroy_event_quietly(to_cuda_event(e));
 }
 
 std::size_t CudaDeviceMemory::free_bytes() {

@@ -24,6 +24,13 @@ inline cudaEvent_t to_cuda_event(detail::Event e) noexcept {
   return reinterpret_cast<cudaEvent_t>(e.handle);
 }
 
+// cudaEventQuery as a yes or no: false while the event's work is pending, true once done;
+// throws DeviceError when that work failed.
+bool event_completed(cudaEvent_t e);
+// cudaEventDestroy for releases, which must not throw: a failure (a failed context, the
+// runtime unloading at exit) leaves nothing to free.
+void destroy_event_quietly(cudaEvent_t e) noexcept;
+
 // One GPU's memory and events. Each call makes `device` current for its duration and
 // restores the caller's device after. Not thread-safe by itself: the allocator calls it
 // under its lock. Failures other than out-of-memory throw DeviceError (NDFLOW_CUDA_CHECK).

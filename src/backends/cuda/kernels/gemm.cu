@@ -5,13 +5,12 @@
 // stored column-major (a transposed view) is read with CUBLAS_OP_T instead.
 #include <cublas_v2.h>
 
+#include <algorithm>
 #include <cstdint>
-#include <string>
 
 #include "backends/cuda/kernels.h"
 #include "backends/cuda/kernels/common.cuh"
 #include "backends/gemm_layout.h"
-#include "ndflow/error.h"
 
 namespace ndflow::cuda {
 namespace impl {
