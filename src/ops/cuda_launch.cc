@@ -66,6 +66,16 @@ CudaLaunch cuda_binary(cuda::BinaryOp op, const ArrayImpl& out, const ArrayImpl&
   };
 }
 
+CudaLaunch cuda_binary_scalar(cuda::BinaryOp op, const ArrayImpl& out, const ArrayImpl& a,
+                              std::uint64_t bits, DType scalar_dtype, bool scalar_first,
+                              DType compute) {
+  if (!out.is_contiguous()) return {};
+  return [op, data = out.data(), t = out.dtype, x = operand_of(a, out.shape), bits, scalar_dtype,
+          scalar_first, compute, shape = out_shape_of(out.shape)](void* s) {
+    cuda::binary_scalar(s, op, data, t, x, bits, scalar_dtype, scalar_first, compute, shape);
+  };
+}
+
 CudaLaunch cuda_copy_into(const ArrayImpl& out, const ArrayImpl& a) {
   return [to = operand_of(out, out.shape), from = operand_of(a, out.shape),
           shape = out_shape_of(out.shape)](void* s) { cuda::copy_into(s, to, from, shape); };
@@ -114,6 +124,10 @@ CudaLaunch cuda_binary(cuda::BinaryOp, const ArrayImpl&, const ArrayImpl&, const
   return {};
 }
 CudaLaunch cuda_where(const ArrayImpl&, const ArrayImpl&, const ArrayImpl&, const ArrayImpl&) {
+  return {};
+}
+CudaLaunch cuda_binary_scalar(cuda::BinaryOp, const ArrayImpl&, const ArrayImpl&, std::uint64_t,
+                              DType, bool, DType) {
   return {};
 }
 CudaLaunch cuda_gemm(const cuda::GemmArgs&) { return {}; }

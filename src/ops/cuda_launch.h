@@ -25,6 +25,11 @@ CudaLaunch cuda_unary(cuda::UnaryOp op, const ArrayImpl& out, const ArrayImpl& a
 // out (contiguous) = op(a, b) computed in `compute`; a and b broadcast to out's shape.
 CudaLaunch cuda_binary(cuda::BinaryOp op, const ArrayImpl& out, const ArrayImpl& a,
                        const ArrayImpl& b, DType compute);
+// out (contiguous) = op(a, s), or op(s, a) when scalar_first, computed in `compute`: s is
+// one value of dtype `scalar_dtype` whose bytes are `bits`, passed with the launch.
+CudaLaunch cuda_binary_scalar(cuda::BinaryOp op, const ArrayImpl& out, const ArrayImpl& a,
+                              std::uint64_t bits, DType scalar_dtype, bool scalar_first,
+                              DType compute);
 // out (any strides: a view into a larger array) = a, converted to out's dtype; out and a
 // have one shape.
 CudaLaunch cuda_copy_into(const ArrayImpl& out, const ArrayImpl& a);

@@ -452,9 +452,11 @@ template <class F>
 Array binary_scalar_op(const char* op, const Array& a, Scalar s, bool scalar_first) {
   const ArrayImpl& ai = impl_of(a, op);
   const DType sd = scalar_dtype(s, ai.dtype);
-  if (!ai.is_contiguous() || ai.shape.numel() >= 2 * kParallelGrain || !ai.device().is_cpu()) {
-    // Large or strided: the general path (a 0-d operand costs nothing next to the work). On
-    // a GPU too: its kernels read operands from device memory, not from the op's closure.
+  const bool cuda = is_cuda_gpu(ai.device());
+  if (!cuda &&
+      (!ai.is_contiguous() || ai.shape.numel() >= 2 * kParallelGrain || !ai.device().is_cpu())) {
+    // Large or strided on the host: the general path (a 0-d operand costs nothing next to
+    // the work). On a simulated GPU too: its kernels read operands from its memory.
     const Array sa = scalar_like(s, a);
     return scalar_first ? binary_op(op, kBinary<F>, sa, a) : binary_op(op, kBinary<F>, a, sa);
   }
@@ -463,10 +465,38 @@ Array binary_scalar_op(const char* op, const Array& a, Scalar s, bool scalar_fir
   if (!k.run)
     scalar_first ? throw_unsupported(op, sd, ai.dtype) : throw_unsupported(op, ai.dtype, sd);
   Array out = new_array(ai.shape, k.out, ai.device());
+  if (cuda) {
+    // The scalar is a kernel parameter: no 0-d array on the GPU, no fill kernel (the host
+    // kernel is for simulated GPUs, which never take this path).
+    launch(
+        op, VarsOf{&a}, VarsOf{&out}, ai.device(), [] {},
+        cuda_binary_scalar(k.cuda, *out.impl(), ai, scalar_bits(s, sd), sd, scalar_first,
+                           k.compute));
+    return out;
+  }
   launch(
       op, VarsOf{&a}, VarsOf{&out}, ai.device(),
       [chunk = ScalarChunk(k.run, *out.impl(), ai, scalar_bits(s, sd), scalar_first)] { chunk(); });
   return out;
+}
+
+// self op= s. On a contiguous CUDA array the scalar is a kernel parameter, as in
+// binary_scalar_op; elsewhere (and for the errors) it is a 0-d array: on the host that costs
+// no op, and strided GPU targets go through inplace_op's copy.
+template <class F>
+Array& inplace_scalar_op(const char* op, Array& self, Scalar s) {
+  const ArrayImpl& si = impl_of(self, op);
+  if (is_cuda_gpu(si.device()) && si.is_contiguous()) {
+    const DType sd = scalar_dtype(s, si.dtype);
+    const BinaryKernel& k = kInPlace<F>[idx(si.dtype) * kN + idx(sd)];
+    if (k.run) {
+      launch(
+          op, VarsOf{}, VarsOf{&self}, si.device(), [] {},
+          cuda_binary_scalar(k.cuda, si, si, scalar_bits(s, sd), sd, false, k.compute));
+      return self;
+    }
+  }
+  return inplace_op<F>(op, self, scalar_like(s, self));
 }
 
 }  // namespace
@@ -577,9 +607,17 @@ Array& Array::operator*=(const Array& other) {
 Array& Array::operator/=(const Array& other) {
   return detail::inplace_op<cpu::DivideOp>("divide", *this, other);
 }
-Array& Array::operator+=(Scalar s) { return *this += scalar_like(s, *this); }
-Array& Array::operator-=(Scalar s) { return *this -= scalar_like(s, *this); }
-Array& Array::operator*=(Scalar s) { return *this *= scalar_like(s, *this); }
-Array& Array::operator/=(Scalar s) { return *this /= scalar_like(s, *this); }
+Array& Array::operator+=(Scalar s) {
+  return detail::inplace_scalar_op<cpu::AddOp>("add", *this, s);
+}
+Array& Array::operator-=(Scalar s) {
+  return detail::inplace_scalar_op<cpu::SubtractOp>("subtract", *this, s);
+}
+Array& Array::operator*=(Scalar s) {
+  return detail::inplace_scalar_op<cpu::MultiplyOp>("multiply", *this, s);
+}
+Array& Array::operator/=(Scalar s) {
+  return detail::inplace_scalar_op<cpu::DivideOp>("divide", *this, s);
+}
 
 }  // namespace ndflow

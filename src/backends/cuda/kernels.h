@@ -79,6 +79,14 @@ void unary(void* stream, UnaryOp op, void* out, DType out_dtype, const Operand& 
 void binary(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand& a,
             const Operand& b, DType compute, const OutShape& shape);
 
+// out = op(a, s), or op(s, a) when scalar_first, over `shape`: s is one value of dtype
+// `scalar_dtype` whose bytes are `scalar_bits` (little-endian, in the low bytes), passed with
+// the launch as a kernel parameter, so that `x + 1` needs no device memory and no fill
+// kernel for its 1.
+void binary_scalar(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand& a,
+                   std::uint64_t scalar_bits, DType scalar_dtype, bool scalar_first, DType compute,
+                   const OutShape& shape);
+
 // out = a converted to out's dtype, element by element over `shape`, where `out` is an
 // operand too (its data is written): any strides, so that a copy fills part of an array
 // (concatenate's slices of its result). `out` must not overlap `a`. Converts as store_as

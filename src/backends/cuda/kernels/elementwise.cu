@@ -211,6 +211,22 @@ __global__ void binary_kernel(BinaryOp op, void* out, DType out_dtype, Operands<
   }
 }
 
+// The scalar is converted to C once per thread, from the parameter's bytes, as the array's
+// elements are: load_as reads it as element 0 of a one-element array of its dtype.
+template <class C>
+__global__ void binary_scalar_kernel(BinaryOp op, void* out, DType out_dtype, Operands<1> in,
+                                     std::uint64_t scalar_bits, DType scalar_dtype,
+                                     bool scalar_first, std::int64_t n) {
+  const C s = load_as<C>(&scalar_bits, scalar_dtype, 0);
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+    std::int64_t off[1];
+    operand_offsets(in, i, off);
+    const C x = load_as<C>(in.data[0], in.dtype[0], off[0]);
+    store_as<C>(out, out_dtype, i,
+                scalar_first ? apply_binary<C>(op, s, x) : apply_binary<C>(op, x, s));
+  }
+}
+
 // Operands: {cond, a, b}. Only the chosen one of a and b is read.
 template <class T>
 __global__ void where_kernel(void* out, DType t, Operands<3> in, std::int64_t n) {
@@ -289,6 +305,22 @@ void binary(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand
     impl::binary_kernel<C><<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(
         op, out, out_dtype, in, n);
     NDFLOW_CUDA_CHECK_LAUNCH("binary_kernel");
+  });
+}
+
+void binary_scalar(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand& a,
+                   std::uint64_t scalar_bits, DType scalar_dtype, bool scalar_first, DType compute,
+                   const OutShape& shape) {
+  const std::int64_t n = shape.numel();
+  if (n <= 0) return;
+  const Operand* ops[1] = {&a};
+  const impl::Operands<1> in = impl::make_operands(shape, ops);
+  visit_dtype(compute, [&](auto tag) {
+    using C = decltype(tag);
+    impl::binary_scalar_kernel<C>
+        <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(
+            op, out, out_dtype, in, scalar_bits, scalar_dtype, scalar_first, n);
+    NDFLOW_CUDA_CHECK_LAUNCH("binary_scalar_kernel");
   });
 }
 
