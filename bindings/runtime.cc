@@ -28,6 +28,9 @@ void bind_runtime(nb::module_& m) {
       "gpu", [](int i) { return Device::gpu(i); }, nb::arg("device_id") = 0);
   m.def("device", [](nb::handle obj) { return to_device(obj); });
   m.def("num_gpus", &num_gpus);
+  m.def("set_float32_matmul_precision", &set_float32_matmul_precision, nb::arg("precision"),
+        "'highest' (default): float32 products in full float32 on GPUs; 'high': TF32 allowed.");
+  m.def("get_float32_matmul_precision", &get_float32_matmul_precision);
 
   m.def(
       "waitall", [] { without_gil([] { wait_all(); }); },

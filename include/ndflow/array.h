@@ -260,6 +260,14 @@ Array matmul(const Array& a, const Array& b);
 // NumPy's dot: 0-d scales; 1-d x 1-d is the inner product; else matmul for <= 2-d.
 Array dot(const Array& a, const Array& b);
 
+// How float32 products are computed on CUDA GPUs, PyTorch's names: "highest" (the default)
+// in full float32; "high" lets cuBLAS use TF32 tensor cores (10-bit mantissas for the
+// operands, float32 sums: faster, about 1e-3 relative error). Read when a matmul or dot is
+// called, so it applies to the products called after it. The CPU always computes in full
+// float32. Any other name throws ShapeError (ValueError in Python).
+void set_float32_matmul_precision(const std::string& precision);
+std::string get_float32_matmul_precision();
+
 // --- Joining --------------------------------------------------------------------------------
 Array concatenate(const std::vector<Array>& arrays, int axis = 0);
 Array stack(const std::vector<Array>& arrays, int axis = 0);

@@ -9,6 +9,10 @@ num_gpus = _ndflow.num_gpus
 waitall = _ndflow.waitall
 relu = _ndflow.relu
 sigmoid = _ndflow.sigmoid
+# PyTorch's names: 'highest' (the default) keeps float32 products on GPUs in full float32,
+# 'high' lets cuBLAS use TF32 tensor cores for the products called after it.
+set_float32_matmul_precision = _ndflow.set_float32_matmul_precision
+get_float32_matmul_precision = _ndflow.get_float32_matmul_precision
 
 
 def set_np(shape=True, array=True, dtype=False):

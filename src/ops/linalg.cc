@@ -16,6 +16,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -207,6 +208,9 @@ bool evenly_spaced(const std::vector<std::int64_t>& offsets, std::int64_t* strid
 // The job on a CUDA GPU: one batched cuda::gemm when the batch entries are evenly spaced in
 // every operand, else one gemm per entry (a broadcast over two or more batch dims). gemm
 // itself takes any dtypes and strides (cuBLAS where it can, a plain kernel otherwise).
+// set_float32_matmul_precision's choice: whether float32 products may use TF32.
+std::atomic<bool> g_allow_tf32{false};
+
 detail::CudaLaunch cuda_gemm_of(const GemmJob& job) {
   if (!detail::is_cuda_gpu(job.keep_c.device())) return {};
   const auto matrix = [](const MatOperand& m) {
@@ -227,6 +231,7 @@ detail::CudaLaunch cuda_gemm_of(const GemmJob& job) {
   g.b = matrix(job.b);
   g.c = job.c;
   g.ldc = job.c_rs;
+  g.allow_tf32 = job.dtype == kFloat32 && g_allow_tf32.load(std::memory_order_relaxed);
   if (evenly_spaced(job.a.offsets, &g.a.batch_stride) &&
       evenly_spaced(job.b.offsets, &g.b.batch_stride) &&
       evenly_spaced(job.c_offsets, &g.batch_stride_c))
@@ -493,6 +498,17 @@ Array dot(const Array& a, const Array& b) {
     return matmul(a, b);
   }
   return dot_nd(a, b);
+}
+
+void set_float32_matmul_precision(const std::string& precision) {
+  if (precision != "highest" && precision != "high")
+    throw ShapeError("ndflow: set_float32_matmul_precision: unknown precision '" + precision +
+                     "'; expected 'highest' (full float32) or 'high' (TF32 allowed)");
+  g_allow_tf32.store(precision == "high", std::memory_order_relaxed);
+}
+
+std::string get_float32_matmul_precision() {
+  return g_allow_tf32.load(std::memory_order_relaxed) ? "high" : "highest";
 }
 
 }  // namespace ndflow

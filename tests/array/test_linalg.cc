@@ -227,6 +227,29 @@ TEST(MatmulTest, LargeBatchIsSplitOverTheBatch) {
   }
 }
 
+// The TF32 switch: PyTorch's names, 'highest' by default, a clear error for any other name,
+// and no effect on the CPU, which always computes float32 products in full float32.
+TEST(MatmulTest, Float32PrecisionSettingIsCheckedAndLeavesTheCpuExact) {
+  ASSERT_EQ(ndflow::get_float32_matmul_precision(), "highest");
+  std::mt19937_64 rng(9);
+  const Array a = random_array(rng, {64, 80}, ndflow::kFloat32);
+  const Array b = random_array(rng, {80, 48}, ndflow::kFloat32);
+  const std::vector<float> full = ndflow::matmul(a, b).to_vector<float>();
+  ndflow::set_float32_matmul_precision("high");
+  EXPECT_EQ(ndflow::get_float32_matmul_precision(), "high");
+  EXPECT_EQ(ndflow::matmul(a, b).to_vector<float>(), full);
+  try {
+    ndflow::set_float32_matmul_precision("medium");
+    ADD_FAILURE() << "'medium' (bfloat16) was accepted";
+  } catch (const ndflow::ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown precision 'medium'"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(ndflow::get_float32_matmul_precision(), "high") << "a refused name changed it";
+  ndflow::set_float32_matmul_precision("highest");
+  EXPECT_EQ(ndflow::get_float32_matmul_precision(), "highest");
+}
+
 TEST(MatmulTest, SmallProductsAreOneOpEach) {
   std::mt19937_64 rng(7);
   Array a = random_array(rng, {16, 16}, ndflow::kFloat32),

@@ -799,6 +799,22 @@ def test_matmul_with_lists():
     assert_same([[1, 2]] @ np.eye(2, dtype="int64"), onp.array([[1, 2]]) @ onp.eye(2, dtype="int64"))
 
 
+
+def test_float32_matmul_precision_is_pytorchs_switch(rng):
+    # 'highest' by default; 'high' allows TF32 on CUDA GPUs only: the CPU stays exact.
+    assert npx.get_float32_matmul_precision() == "highest"
+    a, b = rand_array(rng, (8, 9), "float32"), rand_array(rng, (9, 4), "float32")
+    full = (to_nd(a) @ to_nd(b)).asnumpy()
+    try:
+        npx.set_float32_matmul_precision("high")
+        assert npx.get_float32_matmul_precision() == "high"
+        onp.testing.assert_array_equal((to_nd(a) @ to_nd(b)).asnumpy(), full)
+        with pytest.raises(ValueError, match="unknown precision 'medium'"):
+            npx.set_float32_matmul_precision("medium")
+    finally:
+        npx.set_float32_matmul_precision("highest")
+    assert npx.get_float32_matmul_precision() == "highest"
+
 def test_matmul_of_views(rng):
     a = rand_array(rng, (6, 5), "float64")
     x = to_nd(a)
