@@ -368,7 +368,8 @@ Array cast_to(const Array& a, DType t) {
   if (ai.dtype == t) return a;
   Array out = new_array(ai.shape, t, ai.device());
   CudaLaunch cuda;
-  if (is_cuda_gpu(ai.device())) cuda = cuda_unary(cuda::UnaryOp::kIdentity, *out.impl(), ai, t);
+  if (is_cuda_gpu(ai.device()))  // in a's dtype, as astype (cast.cc) does
+    cuda = cuda_unary(cuda::UnaryOp::kIdentity, *out.impl(), ai, ai.dtype);
   push_elements<2>("where", kCast[idx(ai.dtype) * kN + idx(t)], {out, a}, VarsOf{&a}, VarsOf{&out},
                    std::move(cuda));
   return out;

@@ -395,13 +395,20 @@ TEST_F(GpuOpsTest, DotAndJoinsMatchTheCpu) {
     const std::string dt = name_of(t);
     // Ordinary values: products of the edge values give NaN or wrap, which shows nothing.
     std::mt19937_64 rng(20);
-    const Inputs plain = {random_array(rng, {3, 4}, t), random_array(rng, {4}, t)};
+    const Inputs plain = {random_array(rng, {3, 4}, t), random_array(rng, {4}, t),
+                          random_array(rng, {3, 4, 5}, t), random_array(rng, {5, 6}, t)};
     expect_gpus_match_cpu(
         plain, [](const Inputs& x) { return ndflow::dot(x[1], x[1]); },
         "dot of " + dt + " vectors");
     expect_gpus_match_cpu(
         plain, [](const Inputs& x) { return ndflow::dot(x[0], x[1]); },
         "dot of a " + dt + " matrix and vector");
+    expect_gpus_match_cpu(
+        plain,
+        [](const Inputs& x) {
+          return ndflow::matmul(x[2].slice(0, std::nullopt, std::nullopt, -1), x[3]);
+        },
+        "matmul of a reversed " + dt + " batch (a negative batch stride)");
     expect_gpus_match_cpu(
         in,
         [](const Inputs& x) {

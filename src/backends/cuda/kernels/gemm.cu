@@ -75,6 +75,9 @@ bool cublas_can_run(const GemmArgs& g, BlasOperand* a, BlasOperand* b) {
   const detail::GemmLayout la = detail::gemm_layout(g.m, g.k, g.a.rs, g.a.cs);
   const detail::GemmLayout lb = detail::gemm_layout(g.k, g.n, g.b.rs, g.b.cs);
   if (!la.ok || !lb.ok || g.ldc < std::max<std::int64_t>(1, g.n)) return false;
+  // cuBLAS documents no negative batch strides (x[::-1] @ y): the plain kernel takes them.
+  if (g.batch > 1 && (g.a.batch_stride < 0 || g.b.batch_stride < 0 || g.batch_stride_c < 0))
+    return false;
   *a = {la.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, la.ld};
   *b = {lb.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, lb.ld};
   return true;
