@@ -386,6 +386,52 @@ TEST_F(GpuOpsTest, ReductionsOverEveryAxisMatchTheCpu) {
   }
 }
 
+// Few outputs with long reduced ranges, which a CUDA GPU cuts into chunks reduced by
+// separate blocks and then combined: the same values, the same first extreme and first NaN.
+TEST_F(GpuOpsTest, LongReductionsMatchTheCpu) {
+  using Reduce = Array (*)(const Array&, const std::vector<int>&, bool);
+  const std::vector<std::pair<const char*, Reduce>> reduce = {
+      {"sum", &ndflow::sum}, {"mean", &ndflow::mean}, {"max", &ndflow::max}, {"min", &ndflow::min}};
+  using Arg = Array (*)(const Array&, std::optional<int>, bool);
+  const std::vector<std::pair<const char*, Arg>> arg = {{"argmax", &ndflow::argmax},
+                                                        {"argmin", &ndflow::argmin}};
+  for (DType t : {ndflow::kFloat32, ndflow::kFloat64, ndflow::kInt32, ndflow::kUInt8}) {
+    std::mt19937_64 rng(22);
+    // 3 x 140001: ranges of 3 chunks, the last one short; and all 420003 elements as one.
+    const Array plain = random_array(rng, {3, 140001}, t);
+    Array nan_late = random_array(rng, {3, 140001}, t);
+    if (ndflow::is_floating(t)) {  // a NaN deep in the second chunk of row 1
+      nan_late = ndflow::where(
+          ndflow::arange(0, 3 * 140001, 1, ndflow::kInt64).reshape({3, 140001}) == 140001 + 100000,
+          ndflow::full({}, std::nan(""), t), nan_late);
+    }
+    for (const Array& data : {plain, nan_late}) {
+      const Inputs in = {data};
+      const std::string of = std::string("(") + name_of(t) + " 3x140001";
+      for (const auto& [name, fn] : reduce) {
+        for (const std::vector<int>& ax : {std::vector<int>{1}, std::vector<int>{}}) {
+          expect_gpus_match_cpu(
+              in, [fn = fn, ax](const Inputs& x) { return fn(x[0], ax, false); },
+              name + of + (ax.empty() ? ", all)" : ", axis 1)"));
+          expect_gpus_match_cpu(
+              in,
+              [fn = fn, ax](const Inputs& x) {
+                return fn(x[0].T(), ax.empty() ? ax : std::vector<int>{0}, false);
+              },
+              name + of + (ax.empty() ? ", all of a.T)" : ", axis 0 of a.T)"));
+        }
+      }
+      for (const auto& [name, fn] : arg) {
+        for (std::optional<int> axis : {std::optional<int>{}, std::optional<int>{1}})
+          expect_gpus_match_cpu(
+              in, [fn = fn, axis](const Inputs& x) { return fn(x[0], axis, false); },
+              name + of + (axis ? ", axis 1)" : ", all)"));
+      }
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 // --- products, joins, creation ----------------------------------------------------------------
 
 TEST_F(GpuOpsTest, DotAndJoinsMatchTheCpu) {

@@ -1,11 +1,14 @@
-// reduce (kernels.h): one thread block per output element. Each thread folds the reduced
-// elements r = thread, thread + blockDim, ... in order, then a shared-memory tree combines
-// the threads' partials. The order depends only on the reduced count (which fixes the block
-// size), so a float sum rounds the same way every run. Semantics are the CPU's (ops/
-// reduce.cc): sums wrap for integers; max and min propagate NaN; argmax and argmin give the
-// first extreme, or the first NaN, as an index into the reduced axes flattened row-major.
+// reduce (kernels.h): one thread block per output element, or, for a few outputs with long
+// reduced ranges, one per chunk of a range and a second kernel combining the chunks. Each
+// thread folds the elements r = thread, thread + blockDim, ... of its block's range in order,
+// then a shared-memory tree combines the threads' partials. The order depends only on the
+// shape (which fixes the chunks and the block size), so a float sum rounds the same way
+// every run. Semantics are the CPU's (ops/reduce.cc): sums wrap for integers; max and min
+// propagate NaN; argmax and argmin give the first extreme, or the first NaN, as an index
+// into the reduced axes flattened row-major.
 #include <math_constants.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -123,38 +126,100 @@ __device__ __forceinline__ Acc<C> combine(ReduceOp op, Acc<C> a, Acc<C> b) {
 // 16-byte aligned for every Acc<C>; declared once (not per template) as CUDA requires.
 extern __shared__ __align__(16) unsigned char reduce_shared[];
 
-// blockDim.x is a power of two; the grid strides over the outputs.
+// The block's threads' partials combined by a shared-memory tree (blockDim.x is a power of
+// two), returned to every thread. The tree's shape depends on blockDim.x only.
 template <class C>
-__global__ void reduce_kernel(ReduceOp op, void* out, DType out_dtype, const void* in,
-                              DType in_dtype, ReduceGeometry g) {
+__device__ Acc<C> block_combine(ReduceOp op, Acc<C> acc) {
   Acc<C>* part = reinterpret_cast<Acc<C>*>(reduce_shared);
   const unsigned t = threadIdx.x;
-  for (std::int64_t o = blockIdx.x; o < g.outer; o += gridDim.x) {
+  part[t] = acc;
+  __syncthreads();
+  for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
+    if (t < half) part[t] = combine(op, part[t], part[t + half]);
+    __syncthreads();
+  }
+  const Acc<C> total = part[0];
+  __syncthreads();  // part[0] is read before the caller's next round overwrites it
+  return total;
+}
+
+// Stores output o from the combined partial of its whole reduced range (`inner` elements).
+template <class C>
+__device__ void store_result(ReduceOp op, void* out, DType out_dtype, std::int64_t o, Acc<C> acc,
+                             std::int64_t inner) {
+  if (op == ReduceOp::kArgMax || op == ReduceOp::kArgMin)
+    store_as<std::int64_t>(out, out_dtype, o, acc.index);
+  else if (op == ReduceOp::kMean)  // divided in double, rounded once, as on the CPU
+    store_as<double>(
+        out, out_dtype, o,
+        inner == 0 ? CUDART_NAN : static_cast<double>(acc.v) / static_cast<double>(inner));
+  else
+    store_as<C>(out, out_dtype, o, acc.v);
+}
+
+// One block per (output o, chunk c) pair, the grid striding over them: the block folds the
+// reduced elements of chunk c, [c * chunk, (c + 1) * chunk), thread t taking every
+// blockDim.x-th in order. With one chunk per output the result goes to `out`; with more,
+// the chunk's partial goes to partials[o * chunks + c] for combine_chunks_kernel.
+template <class C>
+__global__ void reduce_kernel(ReduceOp op, void* out, DType out_dtype, const void* in,
+                              DType in_dtype, ReduceGeometry g, std::int64_t chunks,
+                              std::int64_t chunk, Acc<C>* partials) {
+  const unsigned t = threadIdx.x;
+  for (std::int64_t j = blockIdx.x; j < g.outer * chunks; j += gridDim.x) {
+    const std::int64_t o = j / chunks, c = j - o * chunks;
     const std::int64_t base = offset_of(o, g.nkeep, g.keep_dims, g.keep_strides);
+    const std::int64_t end = c * chunk + chunk < g.inner ? c * chunk + chunk : g.inner;
     Acc<C> acc{C(0), -1};
-    for (std::int64_t r = t; r < g.inner; r += blockDim.x)
+    for (std::int64_t r = c * chunk + t; r < end; r += blockDim.x)
       acc = accumulate(
           op, acc, load_as<C>(in, in_dtype, base + offset_of(r, g.nred, g.red_dims, g.red_strides)),
           r);
-    part[t] = acc;
-    __syncthreads();
-    for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
-      if (t < half) part[t] = combine(op, part[t], part[t + half]);
-      __syncthreads();
-    }
+    const Acc<C> total = block_combine(op, acc);
     if (t == 0) {
-      if (op == ReduceOp::kArgMax || op == ReduceOp::kArgMin)
-        store_as<std::int64_t>(out, out_dtype, o, part[0].index);
-      else if (op == ReduceOp::kMean)  // divided in double, rounded once, as on the CPU
-        store_as<double>(out, out_dtype, o,
-                         g.inner == 0
-                             ? CUDART_NAN
-                             : static_cast<double>(part[0].v) / static_cast<double>(g.inner));
+      if (partials)
+        partials[j] = total;
       else
-        store_as<C>(out, out_dtype, o, part[0].v);
+        store_result(op, out, out_dtype, o, total, g.inner);
     }
-    __syncthreads();  // part[0] is read before the next output overwrites it
   }
+}
+
+// One block per output: combines its chunks' partials (thread t takes chunks t, t +
+// blockDim.x, ..., in order, then the tree), and stores the result.
+template <class C>
+__global__ void combine_chunks_kernel(ReduceOp op, void* out, DType out_dtype,
+                                      const Acc<C>* partials, std::int64_t outer,
+                                      std::int64_t chunks, std::int64_t inner) {
+  const unsigned t = threadIdx.x;
+  for (std::int64_t o = blockIdx.x; o < outer; o += gridDim.x) {
+    Acc<C> acc{C(0), -1};
+    for (std::int64_t c = t; c < chunks; c += blockDim.x)
+      acc = combine(op, acc, partials[o * chunks + c]);
+    const Acc<C> total = block_combine(op, acc);
+    if (t == 0) store_result(op, out, out_dtype, o, total, inner);
+  }
+}
+
+// A power of two from 32 to kThreads, no wider than n elements need.
+unsigned threads_for(std::int64_t n) {
+  unsigned threads = 32;
+  while (threads < static_cast<unsigned>(kThreads) && static_cast<std::int64_t>(threads) < n)
+    threads *= 2;
+  return threads;
+}
+
+// Few outputs with long reduced ranges (sum(x) of a large x) would leave most of the GPU
+// idle at one block per output: each range is then cut into chunks of at least kChunk
+// elements, at most kMaxChunks of them, one block each. The cut depends on the shape only,
+// never on the device, so a float sum rounds the same way on every GPU and run.
+constexpr std::int64_t kChunk = std::int64_t{1} << 16;
+constexpr std::int64_t kMaxChunks = 1024;
+constexpr std::int64_t kSplitBelowOutputs = 512;
+
+std::int64_t chunks_for(const ReduceGeometry& g) {
+  if (g.outer >= kSplitBelowOutputs || g.inner <= kChunk) return 1;
+  return std::min((g.inner + kChunk - 1) / kChunk, kMaxChunks);
 }
 
 }  // namespace
@@ -164,18 +229,41 @@ void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* i
             DType compute, const OutShape& in_shape, std::uint32_t reduce_mask) {
   const impl::ReduceGeometry g = impl::make_geometry(in_shape, reduce_mask);
   if (g.outer <= 0) return;
-  // A power of two from 32 to 256, no wider than the reduced range needs.
-  unsigned threads = 32;
-  while (threads < static_cast<unsigned>(impl::kThreads) &&
-         static_cast<std::int64_t>(threads) < g.inner)
-    threads *= 2;
-  const unsigned blocks = static_cast<unsigned>(std::min<std::int64_t>(g.outer, 1 << 20));
+  const cudaStream_t s = impl::as_stream(stream);
+  const std::int64_t chunks = impl::chunks_for(g);
+  const std::int64_t chunk = (g.inner + chunks - 1) / chunks;
+  const unsigned threads = impl::threads_for(chunk);
+  const auto blocks = [](std::int64_t n) {
+    return static_cast<unsigned>(std::min<std::int64_t>(n, 1 << 20));
+  };
   visit_dtype(compute, [&](auto tag) {
     using C = decltype(tag);
-    const std::size_t shared = threads * sizeof(impl::Acc<C>);
-    impl::reduce_kernel<C>
-        <<<blocks, threads, shared, impl::as_stream(stream)>>>(op, out, out_dtype, in, in_dtype, g);
-    NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
+    using Acc = impl::Acc<C>;
+    if (chunks == 1) {
+      impl::reduce_kernel<C><<<blocks(g.outer), threads, threads * sizeof(Acc), s>>>(
+          op, out, out_dtype, in, in_dtype, g, 1, chunk, nullptr);
+      NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
+      return;
+    }
+    // The chunks' partials live in a stream-ordered scratch buffer (cudaMallocAsync), so no
+    // other stream can touch it, and it is freed after the combining kernel, in order.
+    void* partials = nullptr;
+    NDFLOW_CUDA_CHECK(
+        cudaMallocAsync(&partials, static_cast<std::size_t>(g.outer * chunks) * sizeof(Acc), s));
+    try {
+      impl::reduce_kernel<C><<<blocks(g.outer * chunks), threads, threads * sizeof(Acc), s>>>(
+          op, out, out_dtype, in, in_dtype, g, chunks, chunk, static_cast<Acc*>(partials));
+      NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
+      const unsigned combine_threads = impl::threads_for(chunks);
+      impl::combine_chunks_kernel<C>
+          <<<blocks(g.outer), combine_threads, combine_threads * sizeof(Acc), s>>>(
+              op, out, out_dtype, static_cast<const Acc*>(partials), g.outer, chunks, g.inner);
+      NDFLOW_CUDA_CHECK_LAUNCH("combine_chunks_kernel");
+    } catch (...) {
+      (void)cudaFreeAsync(partials, s);
+      throw;
+    }
+    NDFLOW_CUDA_CHECK(cudaFreeAsync(partials, s));
   });
 }
 
