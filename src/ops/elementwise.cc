@@ -340,12 +340,16 @@ Array& inplace_op(const char* op, Array& self, const Array& other) {
     // its strides (converting to its dtype, which the check above allows).
     const Array result = binary_op(op, kBinary<F>, self, src);
     launch(
-        op, VarsOf{&result}, VarsOf{&self}, si.device(), [] {}, cuda_copy_into(si, *result.impl()));
+        op, VarsOf{&result, &self}, VarsOf{&self}, si.device(), [] {},
+        cuda_copy_into(si, *result.impl()));
     return self;
   }
   CudaLaunch cuda;
   if (is_cuda_gpu(si.device())) cuda = cuda_binary(k.cuda, si, si, *src.impl(), k.compute);
-  push_elements<3>(op, k.run, {self, self, src}, VarsOf{&src}, VarsOf{&self}, std::move(cuda));
+  // self is read too: an earlier failure of its producer must fail this op (and stay on
+  // self), not be cleared by it.
+  push_elements<3>(op, k.run, {self, self, src}, VarsOf{&src, &self}, VarsOf{&self},
+                   std::move(cuda));
   return self;
 }
 
@@ -492,7 +496,7 @@ Array& inplace_scalar_op(const char* op, Array& self, Scalar s) {
     const BinaryKernel& k = kInPlace<F>[idx(si.dtype) * kN + idx(sd)];
     if (k.run) {
       launch(
-          op, VarsOf{}, VarsOf{&self}, si.device(), [] {},
+          op, VarsOf{&self}, VarsOf{&self}, si.device(), [] {},
           cuda_binary_scalar(k.cuda, si, si, scalar_bits(s, sd), sd, false, k.compute));
       return self;
     }

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cstring>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "array/harness.h"
@@ -122,6 +124,27 @@ TEST(ErrorTest, UndefinedArraysAndMissingDevicesAreRejectedAtTheCall) {
     EXPECT_NE(std::string(e.what()).find("gpu(0)"), std::string::npos) << e.what();
   }
   EXPECT_THROW(ndflow::zeros({-1}), ndflow::ShapeError);
+}
+
+// x += y reads x: when the op that wrote x failed, the in-place op fails too and x keeps the
+// failure, which the next wait raises (instead of the write clearing it).
+TEST(ErrorTest, AnInPlaceOpKeepsItsTargetsEarlierFailure) {
+  for (int with_scalar = 0; with_scalar < 2; ++with_scalar) {
+    Array x = ndflow::zeros({4});
+    ndflow::detail::array_engine().push(
+        [](ndflow::OpContext&) { throw std::runtime_error("the producer of x failed"); }, {},
+        {x.impl()->var()}, ndflow::Lane::cpu_compute(), 0, "failing_producer");
+    if (with_scalar)
+      x += 1;
+    else
+      x += ndflow::ones({4});
+    try {
+      x.wait_to_read();
+      ADD_FAILURE() << "the failure was cleared by the in-place op";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("the producer of x failed"), std::string::npos);
+    }
+  }
 }
 
 TEST(StorageTest, StorageIsReleasedAfterItsLastUse) {
