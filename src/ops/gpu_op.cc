@@ -1,6 +1,7 @@
 #include "ops/gpu_op.h"
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,18 @@ struct StreamSpan {
   StreamSpan& operator=(const StreamSpan&) = delete;
 };
 
+// Waits on the host for everything enqueued on `stream` so far; for error paths, which
+// already have an error to report.
+void wait_for_stream_quietly(StreamDevice& dev, Stream stream) noexcept {
+  try {
+    const Event e = dev.record_event(stream);
+    dev.synchronize_event(e);
+    dev.release_event(e);
+  } catch (const std::exception&) {
+    // The device failed as well; the error being thrown says enough.
+  }
+}
+
 // The fence protocol of every GPU op, on `stream` of `dev`: wait for the fences of the
 // storages it reads and writes, enqueue(), then record one event as their new fence.
 // Null storages (host memory, for copies) take no part. While the profiler records, timed
@@ -52,19 +65,33 @@ Fence run_ordered(OpContext& ctx, StreamDevice& dev, Stream stream,
   if (ctx.profiling()) span = std::make_shared<StreamSpan>(&dev, dev.record_timed_event(stream));
   {
     const NvtxRange range(ctx.name());  // Nsight Systems shows the op by name
-    enqueue();
-  }
-  if (span) {
-    span->end = dev.record_timed_event(stream);
-    ctx.add_stream_span([span]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
-      return std::pair{span->dev->event_time_ns(span->start), span->dev->event_time_ns(span->end)};
-    });
+    try {
+      enqueue();
+    } catch (...) {
+      // What was enqueued before the failure (the first launches of a sequence) still runs:
+      // wait for it, so that the memory it touches is not reused or freed under it.
+      wait_for_stream_quietly(dev, stream);
+      throw;
+    }
   }
   const Fence fence = std::make_shared<FenceEvent>(&dev, stream, dev.record_event(stream));
   for (GpuStorage* r : reads)
     if (r) r->sync.after(fence, /*write=*/false);
   for (GpuStorage* x : writes)
     if (x) x->sync.after(fence, /*write=*/true);
+  if (span) {
+    // After the fence, and never failing the op: the work is enqueued and fenced by now, and
+    // an op that failed here would finish while its copy may still read host memory.
+    try {
+      span->end = dev.record_timed_event(stream);
+      ctx.add_stream_span([span]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+        return std::pair{span->dev->event_time_ns(span->start),
+                         span->dev->event_time_ns(span->end)};
+      });
+    } catch (const std::exception&) {
+      // The profile lacks this op's stream span; the op itself is fine.
+    }
+  }
   return fence;
 }
 

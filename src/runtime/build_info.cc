@@ -66,6 +66,12 @@ std::vector<GpuInfo> visible_gpus() {
   std::vector<GpuInfo> gpus;
 #if NDFLOW_HAS_CUDA
   const int count = device_count(nullptr);
+  // cudaMemGetInfo reads the current device: set each in turn, then give the caller's back.
+  int previous = -1;
+  if (count > 0 && cudaGetDevice(&previous) != cudaSuccess) {
+    cudaGetLastError();
+    previous = -1;
+  }
   for (int i = 0; i < count; ++i) {
     cudaDeviceProp prop{};
     if (cudaGetDeviceProperties(&prop, i) != cudaSuccess) {
@@ -84,6 +90,7 @@ std::vector<GpuInfo> visible_gpus() {
     cudaGetLastError();
     gpus.push_back(info);
   }
+  if (previous >= 0 && cudaSetDevice(previous) != cudaSuccess) cudaGetLastError();
 #endif
   return gpus;
 }

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/cuda_memory.h"
 #include "backends/cuda/current_device.h"
 #include "ndflow/error.h"
 
@@ -138,7 +139,9 @@ struct CudaStreamDevice::TimingOrigin {
   cudaEvent_t event = nullptr;
   std::int64_t host_ns = 0;
   ~TimingOrigin() {
-    if (event) (void)cudaEventDestroy(event);  // at teardown the context may be gone
+    // Quietly: at teardown the context may be gone, and a failure left as the thread's last
+    // error would be blamed on the worker's next launch.
+    if (event) destroy_event_quietly(event);
   }
 };
 

@@ -95,6 +95,7 @@ void normal_of(cudaStream_t stream, T* out, std::int64_t n, std::uint64_t seed,
         cudaMemcpyAsync(out + even, pair, sizeof(T), cudaMemcpyDeviceToDevice, stream));
   } catch (...) {
     (void)cudaFreeAsync(pair, stream);
+    (void)cudaGetLastError();  // the error being thrown is the one to report
     throw;
   }
   NDFLOW_CUDA_CHECK(cudaFreeAsync(pair, stream));

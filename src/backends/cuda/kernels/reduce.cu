@@ -261,6 +261,7 @@ void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* i
       NDFLOW_CUDA_CHECK_LAUNCH("combine_chunks_kernel");
     } catch (...) {
       (void)cudaFreeAsync(partials, s);
+      (void)cudaGetLastError();  // the error being thrown is the one to report
       throw;
     }
     NDFLOW_CUDA_CHECK(cudaFreeAsync(partials, s));
