@@ -74,14 +74,10 @@ Fence run_ordered(OpContext& ctx, StreamDevice& dev, Stream stream,
       throw;
     }
   }
-  const Fence fence = std::make_shared<FenceEvent>(&dev, stream, dev.record_event(stream));
-  for (GpuStorage* r : reads)
-    if (r) r->sync.after(fence, /*write=*/false);
-  for (GpuStorage* x : writes)
-    if (x) x->sync.after(fence, /*write=*/true);
   if (span) {
-    // After the fence, and never failing the op: the work is enqueued and fenced by now, and
-    // an op that failed here would finish while its copy may still read host memory.
+    // Before the fence, so that a consumer waiting on the fence starts after the span ends;
+    // and never failing the op, which would then finish while its work (a copy that reads
+    // host memory) may still run.
     try {
       span->end = dev.record_timed_event(stream);
       ctx.add_stream_span([span]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
@@ -92,6 +88,17 @@ Fence run_ordered(OpContext& ctx, StreamDevice& dev, Stream stream,
       // The profile lacks this op's stream span; the op itself is fine.
     }
   }
+  Fence fence;
+  try {
+    fence = std::make_shared<FenceEvent>(&dev, stream, dev.record_event(stream));
+  } catch (...) {
+    wait_for_stream_quietly(dev, stream);  // as for a failed enqueue
+    throw;
+  }
+  for (GpuStorage* r : reads)
+    if (r) r->sync.after(fence, /*write=*/false);
+  for (GpuStorage* x : writes)
+    if (x) x->sync.after(fence, /*write=*/true);
   return fence;
 }
 
