@@ -338,13 +338,14 @@ TEST_F(GpuOpsTest, WhereOfEveryDtypeMatchesTheCpu) {
 
 // --- reductions -----------------------------------------------------------------------------
 
+using Reduce = Array (*)(const Array&, const std::vector<int>&, bool);
+const std::vector<std::pair<const char*, Reduce>> kReduce = {
+    {"sum", &ndflow::sum}, {"mean", &ndflow::mean}, {"max", &ndflow::max}, {"min", &ndflow::min}};
+using ArgReduce = Array (*)(const Array&, std::optional<int>, bool);
+const std::vector<std::pair<const char*, ArgReduce>> kArgReduce = {{"argmax", &ndflow::argmax},
+                                                                   {"argmin", &ndflow::argmin}};
+
 TEST_F(GpuOpsTest, ReductionsOverEveryAxisMatchTheCpu) {
-  using Reduce = Array (*)(const Array&, const std::vector<int>&, bool);
-  const std::vector<std::pair<const char*, Reduce>> reduce = {
-      {"sum", &ndflow::sum}, {"mean", &ndflow::mean}, {"max", &ndflow::max}, {"min", &ndflow::min}};
-  using Arg = Array (*)(const Array&, std::optional<int>, bool);
-  const std::vector<std::pair<const char*, Arg>> arg = {{"argmax", &ndflow::argmax},
-                                                        {"argmin", &ndflow::argmin}};
   const std::vector<std::vector<int>> axes = {{}, {0}, {1}, {2}, {0, 2}, {-1, 0, 1}};
   for (DType t : all_dtypes()) {
     // With NaN (which max, min, argmax and argmin propagate) and without.
@@ -353,7 +354,7 @@ TEST_F(GpuOpsTest, ReductionsOverEveryAxisMatchTheCpu) {
       const Inputs in = {with_edges ? edge_array(t, {2, 3, 5}, 15)
                                     : random_array(rng, Shape{2, 3, 5}, t)};
       const std::string of = std::string("(") + name_of(t) + (with_edges ? " with edges" : "");
-      for (const auto& [name, fn] : reduce) {
+      for (const auto& [name, fn] : kReduce) {
         for (const std::vector<int>& ax : axes) {
           for (bool keep : {false, true}) {
             std::string what = name + of + ", axes {";
@@ -369,7 +370,7 @@ TEST_F(GpuOpsTest, ReductionsOverEveryAxisMatchTheCpu) {
             std::string(name) + of + " over an empty axis)");
         if (HasFatalFailure()) return;
       }
-      for (const auto& [name, fn] : arg) {
+      for (const auto& [name, fn] : kArgReduce) {
         for (std::optional<int> axis : {std::optional<int>{}, std::optional<int>{0},
                                         std::optional<int>{2}, std::optional<int>{-2}}) {
           const std::string what =
@@ -389,12 +390,6 @@ TEST_F(GpuOpsTest, ReductionsOverEveryAxisMatchTheCpu) {
 // Few outputs with long reduced ranges, which a CUDA GPU cuts into chunks reduced by
 // separate blocks and then combined: the same values, the same first extreme and first NaN.
 TEST_F(GpuOpsTest, LongReductionsMatchTheCpu) {
-  using Reduce = Array (*)(const Array&, const std::vector<int>&, bool);
-  const std::vector<std::pair<const char*, Reduce>> reduce = {
-      {"sum", &ndflow::sum}, {"mean", &ndflow::mean}, {"max", &ndflow::max}, {"min", &ndflow::min}};
-  using Arg = Array (*)(const Array&, std::optional<int>, bool);
-  const std::vector<std::pair<const char*, Arg>> arg = {{"argmax", &ndflow::argmax},
-                                                        {"argmin", &ndflow::argmin}};
   for (DType t : {ndflow::kFloat32, ndflow::kFloat64, ndflow::kInt32, ndflow::kUInt8}) {
     std::mt19937_64 rng(22);
     // 3 x 140001: ranges of 3 chunks, the last one short; and all 420003 elements as one.
@@ -408,7 +403,7 @@ TEST_F(GpuOpsTest, LongReductionsMatchTheCpu) {
     for (const Array& data : {plain, nan_late}) {
       const Inputs in = {data};
       const std::string of = std::string("(") + name_of(t) + " 3x140001";
-      for (const auto& [name, fn] : reduce) {
+      for (const auto& [name, fn] : kReduce) {
         for (const std::vector<int>& ax : {std::vector<int>{1}, std::vector<int>{}}) {
           expect_gpus_match_cpu(
               in, [fn = fn, ax](const Inputs& x) { return fn(x[0], ax, false); },
@@ -421,7 +416,7 @@ TEST_F(GpuOpsTest, LongReductionsMatchTheCpu) {
               name + of + (ax.empty() ? ", all of a.T)" : ", axis 0 of a.T)"));
         }
       }
-      for (const auto& [name, fn] : arg) {
+      for (const auto& [name, fn] : kArgReduce) {
         for (std::optional<int> axis : {std::optional<int>{}, std::optional<int>{1}})
           expect_gpus_match_cpu(
               in, [fn = fn, axis](const Inputs& x) { return fn(x[0], axis, false); },
