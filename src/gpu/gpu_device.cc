@@ -227,10 +227,7 @@ bool synchronize_all_gpus() {
   Registry* r = g_registry.load(std::memory_order_acquire);
   if (!r) return false;
   for (const auto& g : r->gpus) {
-    for (Stream s : g->streams) {
-      const Fence f = std::make_shared<FenceEvent>(g->device.get(), s, g->device->record_event(s));
-      g->device->synchronize_event(f->event);
-    }
+    for (Stream s : g->streams) synchronize_stream(*g->device, s);
   }
   return !r->gpus.empty();
 }

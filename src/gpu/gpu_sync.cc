@@ -4,6 +4,11 @@
 
 namespace ndflow::detail {
 
+void synchronize_stream(StreamDevice& device, Stream stream) {
+  const FenceEvent done(&device, stream, device.record_event(stream));
+  device.synchronize_event(done.event);
+}
+
 void GpuSync::before(StreamDevice& stream_device, Stream stream, bool write) {
   std::vector<Fence> waits;
   {

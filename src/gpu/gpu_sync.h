@@ -29,6 +29,10 @@ struct FenceEvent {
 };
 using Fence = std::shared_ptr<FenceEvent>;
 
+// Waits on the host until everything enqueued on `stream` so far has run; throws
+// DeviceError when that work failed.
+void synchronize_stream(StreamDevice& device, Stream stream);
+
 class GpuSync {
  public:
   // Memory handed out for `alloc_stream` of `device`: until its first access, work on other

@@ -37,15 +37,26 @@ struct StreamSpan {
   StreamSpan& operator=(const StreamSpan&) = delete;
 };
 
-// Waits on the host for everything enqueued on `stream` so far; for error paths, which
-// already have an error to report.
+// synchronize_stream for error paths, which already have an error to report.
 void wait_for_stream_quietly(StreamDevice& dev, Stream stream) noexcept {
   try {
-    const Event e = dev.record_event(stream);
-    dev.synchronize_event(e);
-    dev.release_event(e);
+    synchronize_stream(dev, stream);
   } catch (const std::exception&) {
     // The device failed as well; the error being thrown says enough.
+  }
+}
+
+// Records the end of the op's stream span for the profiler. Never fails the op, which would
+// then finish while its work (a copy that reads host memory) may still run.
+void end_stream_span(OpContext& ctx, StreamDevice& dev, Stream stream,
+                     const std::shared_ptr<StreamSpan>& span) noexcept {
+  try {
+    span->end = dev.record_timed_event(stream);
+    ctx.add_stream_span([span]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+      return std::pair{span->dev->event_time_ns(span->start), span->dev->event_time_ns(span->end)};
+    });
+  } catch (const std::exception&) {
+    // The profile lacks this op's stream span; the op itself is fine.
   }
 }
 
@@ -63,36 +74,20 @@ Fence run_ordered(OpContext& ctx, StreamDevice& dev, Stream stream,
     if (x) x->sync.before(dev, stream, /*write=*/true);
   std::shared_ptr<StreamSpan> span;
   if (ctx.profiling()) span = std::make_shared<StreamSpan>(&dev, dev.record_timed_event(stream));
-  {
-    const NvtxRange range(ctx.name());  // Nsight Systems shows the op by name
-    try {
-      enqueue();
-    } catch (...) {
-      // What was enqueued before the failure (the first launches of a sequence) still runs:
-      // wait for it, so that the memory it touches is not reused or freed under it.
-      wait_for_stream_quietly(dev, stream);
-      throw;
-    }
-  }
-  if (span) {
-    // Before the fence, so that a consumer waiting on the fence starts after the span ends;
-    // and never failing the op, which would then finish while its work (a copy that reads
-    // host memory) may still run.
-    try {
-      span->end = dev.record_timed_event(stream);
-      ctx.add_stream_span([span]() -> std::optional<std::pair<std::int64_t, std::int64_t>> {
-        return std::pair{span->dev->event_time_ns(span->start),
-                         span->dev->event_time_ns(span->end)};
-      });
-    } catch (const std::exception&) {
-      // The profile lacks this op's stream span; the op itself is fine.
-    }
-  }
   Fence fence;
   try {
+    {
+      const NvtxRange range(ctx.name());  // Nsight Systems shows the op by name
+      enqueue();
+    }
+    // The span ends before the fence, so a consumer waiting on the fence starts after it.
+    if (span) end_stream_span(ctx, dev, stream, span);
     fence = std::make_shared<FenceEvent>(&dev, stream, dev.record_event(stream));
   } catch (...) {
-    wait_for_stream_quietly(dev, stream);  // as for a failed enqueue
+    // What was enqueued before the failure (the first launches of a sequence, or all of the
+    // op's work when its fence could not be recorded) still runs: wait for it, so that the
+    // memory it touches is not reused or freed under it.
+    wait_for_stream_quietly(dev, stream);
     throw;
   }
   for (GpuStorage* r : reads)

@@ -8,6 +8,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <type_traits>
@@ -60,6 +61,22 @@ class PerStreamHandles {
   std::map<std::pair<int, cudaStream_t>, Handle> handles_;
   Destroy destroy_;
 };
+
+// Runs fn(p) with p a scratch buffer of `bytes` in stream order (cudaMallocAsync), freed
+// after fn's work on `stream`, also when fn throws: no other stream can touch it.
+template <class Fn>
+void with_stream_scratch(std::size_t bytes, cudaStream_t stream, Fn&& fn) {
+  void* p = nullptr;
+  NDFLOW_CUDA_CHECK(cudaMallocAsync(&p, bytes, stream));
+  try {
+    fn(p);
+  } catch (...) {
+    (void)cudaFreeAsync(p, stream);
+    (void)cudaGetLastError();  // the error being thrown is the one to report
+    throw;
+  }
+  NDFLOW_CUDA_CHECK(cudaFreeAsync(p, stream));
+}
 
 // --- launch sizes ---------------------------------------------------------------------------
 

@@ -85,20 +85,13 @@ void normal_of(cudaStream_t stream, T* out, std::int64_t n, std::uint64_t seed,
                     stddev);
   if (even == n) return;
   // cuRAND makes normals in pairs: the last value of an odd count comes from a pair made in
-  // a stream-ordered scratch buffer (cudaMallocAsync), so no other stream can touch it.
-  void* pair = nullptr;
-  NDFLOW_CUDA_CHECK(cudaMallocAsync(&pair, 2 * sizeof(T), stream));
-  try {
+  // stream-ordered scratch.
+  with_stream_scratch(2 * sizeof(T), stream, [&](void* pair) {
     generate_normal(generator(stream, seed ^ kTailSeedMix, offset), static_cast<T*>(pair), 2, mean,
                     stddev);
     NDFLOW_CUDA_CHECK(
         cudaMemcpyAsync(out + even, pair, sizeof(T), cudaMemcpyDeviceToDevice, stream));
-  } catch (...) {
-    (void)cudaFreeAsync(pair, stream);
-    (void)cudaGetLastError();  // the error being thrown is the one to report
-    throw;
-  }
-  NDFLOW_CUDA_CHECK(cudaFreeAsync(pair, stream));
+  });
 }
 
 void check_floating(const char* op, DType t) {

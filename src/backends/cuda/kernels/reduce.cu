@@ -245,26 +245,19 @@ void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* i
       NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
       return;
     }
-    // The chunks' partials live in a stream-ordered scratch buffer (cudaMallocAsync), so no
-    // other stream can touch it, and it is freed after the combining kernel, in order.
-    void* partials = nullptr;
-    NDFLOW_CUDA_CHECK(
-        cudaMallocAsync(&partials, static_cast<std::size_t>(g.outer * chunks) * sizeof(Acc), s));
-    try {
-      impl::reduce_kernel<C><<<blocks(g.outer * chunks), threads, threads * sizeof(Acc), s>>>(
-          op, out, out_dtype, in, in_dtype, g, chunks, chunk, static_cast<Acc*>(partials));
-      NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
-      const unsigned combine_threads = impl::threads_for(chunks);
-      impl::combine_chunks_kernel<C>
-          <<<blocks(g.outer), combine_threads, combine_threads * sizeof(Acc), s>>>(
-              op, out, out_dtype, static_cast<const Acc*>(partials), g.outer, chunks, g.inner);
-      NDFLOW_CUDA_CHECK_LAUNCH("combine_chunks_kernel");
-    } catch (...) {
-      (void)cudaFreeAsync(partials, s);
-      (void)cudaGetLastError();  // the error being thrown is the one to report
-      throw;
-    }
-    NDFLOW_CUDA_CHECK(cudaFreeAsync(partials, s));
+    // The chunks' partials live in stream-ordered scratch, freed after the combining kernel.
+    impl::with_stream_scratch(
+        static_cast<std::size_t>(g.outer * chunks) * sizeof(Acc), s, [&](void* scratch) {
+          Acc* partials = static_cast<Acc*>(scratch);
+          impl::reduce_kernel<C><<<blocks(g.outer * chunks), threads, threads * sizeof(Acc), s>>>(
+              op, out, out_dtype, in, in_dtype, g, chunks, chunk, partials);
+          NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
+          const unsigned combine_threads = impl::threads_for(chunks);
+          impl::combine_chunks_kernel<C>
+              <<<blocks(g.outer), combine_threads, combine_threads * sizeof(Acc), s>>>(
+                  op, out, out_dtype, partials, g.outer, chunks, g.inner);
+          NDFLOW_CUDA_CHECK_LAUNCH("combine_chunks_kernel");
+        });
   });
 }
 
