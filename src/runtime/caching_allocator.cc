@@ -141,10 +141,27 @@ CachingAllocator::~CachingAllocator() {
 }
 
 Block* CachingAllocator::allocate(std::size_t bytes, Stream stream) {
-  std::lock_guard lock(mutex_);
-  if (!awaiting_events_.empty()) poll_awaiting_events();
+  std::unique_lock lock(mutex_);
   if (bytes > kMaxRequestBytes) throw_out_of_memory(bytes, bytes);
   const std::size_t size = round_up(std::max<std::size_t>(bytes, 1), kBlockRoundBytes);
+  if (Block* block = try_allocate(size, stream)) return block;
+  const std::size_t segment_bytes = segment_bytes_for(size);
+  if (options_.reclaim_shared_memory && !limit_refuses(segment_bytes)) {
+    // The device itself said no, and others share its memory. Unlocked while they give
+    // theirs back: one of them may be out of memory too, and emptying this cache in turn.
+    lock.unlock();
+    options_.reclaim_shared_memory();
+    lock.lock();
+    if (Block* block = try_allocate(size, stream)) return block;
+  }
+  throw_out_of_memory(bytes, segment_bytes);
+}
+
+// allocate's attempt under the lock for `size` (rounded) bytes: the cache, then a new
+// segment, then (when the device or the limit refuses) a new segment after returning every
+// free segment. Null if all fail.
+Block* CachingAllocator::try_allocate(std::size_t size, Stream stream) {
+  if (!awaiting_events_.empty()) poll_awaiting_events();
   if (Block* cached = take_best_fit(size, stream)) {
     ++stats_.cache_hits;
     return carve(cached, size);
@@ -157,8 +174,12 @@ Block* CachingAllocator::allocate(std::size_t bytes, Stream stream) {
     release_free_segments();
     segment = reserve_segment(segment_bytes, stream, is_small_request(size));
   }
-  if (segment == nullptr) throw_out_of_memory(bytes, segment_bytes);
-  return carve(segment, size);
+  return segment == nullptr ? nullptr : carve(segment, size);
+}
+
+bool CachingAllocator::limit_refuses(std::size_t segment_bytes) const noexcept {
+  const std::optional<std::size_t>& limit = options_.memory_limit;
+  return limit && segment_bytes > *limit - stats_.reserved_bytes;
 }
 
 void CachingAllocator::free(Block* block) {
@@ -208,8 +229,7 @@ Block* CachingAllocator::take_best_fit(std::size_t size, Stream stream) {
 }
 
 Block* CachingAllocator::reserve_segment(std::size_t size, Stream stream, bool small_pool) {
-  if (options_.memory_limit && size > *options_.memory_limit - stats_.reserved_bytes)
-    return nullptr;
+  if (limit_refuses(size)) return nullptr;
   void* memory = device_.raw_alloc(size);
   if (memory == nullptr) return nullptr;
   ++stats_.raw_allocs;
@@ -348,7 +368,7 @@ void CachingAllocator::throw_out_of_memory(std::size_t requested, std::size_t se
                         format_bytes(stats_.reserved_bytes) + " reserved, of which " +
                         format_bytes(stats_.allocated_bytes) + " is allocated to arrays";
   const std::optional<std::size_t>& limit = options_.memory_limit;
-  const bool limit_refused = limit && segment_bytes > *limit - stats_.reserved_bytes;
+  const bool limit_refused = limit_refuses(segment_bytes);
   if (limit) {
     message += "; its memory limit (NDFLOW_GPU_MEMORY_LIMIT) is " + format_bytes(*limit);
     if (limit_refused) message += ", which this request would pass";

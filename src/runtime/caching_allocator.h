@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory_resource>
 #include <mutex>
 #include <optional>
@@ -73,6 +74,11 @@ struct CachingAllocatorOptions {
   std::string device_name = "gpu(0)";
   // Reserved bytes (every segment held from the device) never exceed this.
   std::optional<std::size_t> memory_limit;
+  // Called, without this allocator's lock, when the device refuses a segment even after
+  // this allocator returned its own free segments: other allocators sharing the device's
+  // memory (logical GPUs on one physical GPU) return theirs, and the segment is asked for
+  // once more. May call this allocator's empty_cache(). Unset: nobody else shares it.
+  std::function<void()> reclaim_shared_memory;
 };
 
 struct CachingAllocatorStats {
@@ -127,7 +133,7 @@ class CachingAllocator {
 
   // A block of at least `bytes` (0 counts as 1) for work on `stream`. Throws
   // OutOfMemoryError when neither the cache nor the device (within the limit) has room,
-  // even after empty_cache(). Never waits for the device.
+  // even after empty_cache() and reclaim_shared_memory. Never waits for the device.
   Block* allocate(std::size_t bytes, Stream stream);
 
   // Returns `block` (null is ignored). It is reusable at once on its own stream, because
@@ -170,6 +176,8 @@ class CachingAllocator {
   using FreePool = std::pmr::set<Block*, FreeOrder>;
 
   FreePool& pool_for(bool small) { return small ? small_free_ : large_free_; }
+  Block* try_allocate(std::size_t size, Stream stream);
+  bool limit_refuses(std::size_t segment_bytes) const noexcept;
   Block* take_best_fit(std::size_t size, Stream stream);
   Block* reserve_segment(std::size_t size, Stream stream, bool small_pool);
   Block* carve(Block* block, std::size_t size);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -484,6 +485,92 @@ TEST(CachingAllocatorTest, ADeviceThatRefusesOnceSucceedsOnTheRetry) {
   Block* b = alloc.allocate(1 * MiB, kStreamA);
   EXPECT_EQ(device.refused_allocs(), 1);
   alloc.free(b);
+}
+
+// ---- allocators sharing one device (logical GPUs) ----
+
+// Two allocators over one device's memory, each asking both to empty their caches when the
+// device refuses it (as gpu_device.cc wires logical GPUs of one physical GPU).
+struct SharedDevice {
+  explicit SharedDevice(std::size_t capacity, std::optional<std::size_t> limit = std::nullopt)
+      : device(capacity) {
+    for (int i = 0; i < 2; ++i) {
+      CachingAllocatorOptions o = options(limit, "gpu(" + std::to_string(i) + ")");
+      o.reclaim_shared_memory = [this] {
+        ++reclaims;
+        for (auto& a : allocators) a->empty_cache();
+      };
+      allocators[i] = std::make_unique<CachingAllocator>(device, std::move(o));
+    }
+  }
+  CachingAllocator& operator[](int i) { return *allocators[i]; }
+
+  FakeDevice device;
+  std::unique_ptr<CachingAllocator> allocators[2];
+  std::atomic<int> reclaims{0};
+};
+
+TEST(CachingAllocatorTest, WhenTheDeviceRefusesTheOthersSharingItEmptyTheirCachesFirst) {
+  SharedDevice shared(6 * MiB);
+  shared[0].free(shared[0].allocate(4 * MiB, kStreamA));  // cached by gpu(0)
+  Block* b = shared[1].allocate(4 * MiB, kStreamB);
+  EXPECT_EQ(shared.reclaims, 1);
+  EXPECT_EQ(shared[0].stats().reserved_bytes, 0u) << "gpu(0) gave its cached segment back";
+  EXPECT_EQ(shared[1].stats().reserved_bytes, 4 * MiB);
+  shared[1].free(b);
+}
+
+TEST(CachingAllocatorTest, SharedMemoryIsNotReclaimedWhenTheCacheOrTheLimitDecides) {
+  SharedDevice shared(64 * MiB, 4 * MiB);
+  shared[0].free(shared[0].allocate(2 * MiB, kStreamA));
+  shared[1].free(shared[1].allocate(2 * MiB, kStreamA));
+  Block* hit = shared[1].allocate(2 * MiB, kStreamA);                     // from its own cache
+  EXPECT_THROW(shared[1].allocate(4 * MiB, kStreamA), OutOfMemoryError);  // past its limit
+  EXPECT_EQ(shared.reclaims, 0) << "others' caches cannot help within one's own limit";
+  EXPECT_EQ(shared[0].stats().reserved_bytes, 2 * MiB);
+  shared[1].free(hit);
+}
+
+TEST(CachingAllocatorTest, OutOfSharedMemoryAfterReclaimingIsStillAClearError) {
+  SharedDevice shared(6 * MiB);
+  Block* held = shared[0].allocate(4 * MiB, kStreamA);  // in use: cannot be reclaimed
+  try {
+    shared[1].allocate(4 * MiB, kStreamB);
+    FAIL() << "expected OutOfMemoryError";
+  } catch (const OutOfMemoryError& e) {
+    EXPECT_NE(std::string(e.what()).find("out of memory on gpu(1)"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(shared.reclaims, 1) << "reclaimed once, then gave up";
+  shared[0].free(held);
+}
+
+// Both allocators run out at once, each emptying the other's cache while the other may be
+// doing the same to it: no deadlock, no overlap. An allocation may still fail when the
+// other takes the memory back first; that is out of memory, not a bug. Run under TSan.
+TEST(CachingAllocatorTest, AllocatorsReclaimingFromEachOtherAtOnceNeverDeadlock) {
+  SharedDevice shared(6 * MiB);  // room for one allocator's largest segment and a bit
+  std::atomic<int> out_of_memory{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      const Stream mine{static_cast<std::uintptr_t>(10 + t)};
+      for (int i = 0; i < 400; ++i) {
+        // Each allocator keeps a segment of up to 4 MiB cached, which the other's next
+        // segment needs back.
+        const std::size_t bytes = (2 + (i + t) % 3) * MiB;
+        try {
+          shared[t].free(shared[t].allocate(bytes, mine));
+        } catch (const OutOfMemoryError&) {
+          ++out_of_memory;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_GT(shared.reclaims, 0);
+  EXPECT_LT(out_of_memory, 800);
+  for (int i = 0; i < 2; ++i) shared[i].empty_cache();
+  EXPECT_EQ(shared.device.live_bytes(), 0u);
 }
 
 // ---- empty_cache, stats, destruction ----
