@@ -14,10 +14,19 @@ namespace {
 static_assert(CUBLAS_STATUS_SUCCESS == 0 && CURAND_STATUS_SUCCESS == 0,
               "check_cublas and check_curand take 0 for success");
 
+// Out of memory throws OutOfMemoryError (a DeviceError), which callers may answer by
+// emptying the caches and trying once more (gpu_op.cc).
 [[noreturn]] void throw_failure(const char* library, const char* call, const char* file, int line,
-                                const std::string& what) {
-  throw DeviceError(std::string("ndflow: ") + library + " call " + call + " failed at " + file +
-                    ":" + std::to_string(line) + ": " + what);
+                                const std::string& what, bool out_of_memory) {
+  std::string message = std::string("ndflow: ") + library + " call " + call + " failed at " + file +
+                        ":" + std::to_string(line) + ": " + what;
+  if (out_of_memory) {
+    message +=
+        " (the GPU is out of memory outside ndflow's caching allocator: free arrays "
+        "you no longer need, or lower the batch size)";
+    throw OutOfMemoryError(message);
+  }
+  throw DeviceError(message);
 }
 
 // cuRAND has no cudaGetErrorName of its own.
@@ -58,21 +67,24 @@ const char* curand_status_name(curandStatus_t s) {
 void report_failure(cudaError_t code, const char* call, const char* file, int line) {
   cudaGetLastError();  // clear a sticky-free error so the next call starts clean
   throw_failure("CUDA", call, file, line,
-                std::string(cudaGetErrorName(code)) + ": " + cudaGetErrorString(code));
+                std::string(cudaGetErrorName(code)) + ": " + cudaGetErrorString(code),
+                code == cudaErrorMemoryAllocation);
 }
 
 void report_cublas_failure(int status, const char* call, const char* file, int line) {
   // A failed launch inside cuBLAS may also have left CUDA's last error set.
   (void)cudaGetLastError();
   throw_failure("cuBLAS", call, file, line,
-                cublasGetStatusName(static_cast<cublasStatus_t>(status)));
+                cublasGetStatusName(static_cast<cublasStatus_t>(status)),
+                status == CUBLAS_STATUS_ALLOC_FAILED);
 }
 
 void report_curand_failure(int status, const char* call, const char* file, int line) {
   (void)cudaGetLastError();
   throw_failure("cuRAND", call, file, line,
                 std::string(curand_status_name(static_cast<curandStatus_t>(status))) + " (" +
-                    std::to_string(status) + ")");
+                    std::to_string(status) + ")",
+                status == CURAND_STATUS_ALLOCATION_FAILED);
 }
 
 }  // namespace ndflow::cuda

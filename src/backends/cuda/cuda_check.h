@@ -1,5 +1,7 @@
 // The one way CUDA calls are checked: NDFLOW_CUDA_CHECK(cudaMalloc(...)). A failure throws
-// ndflow::DeviceError naming the call, where it was made, and CUDA's own words for it.
+// ndflow::DeviceError naming the call, where it was made, and CUDA's own words for it; out
+// of memory (cudaErrorMemoryAllocation, CUBLAS_STATUS_ALLOC_FAILED,
+// CURAND_STATUS_ALLOCATION_FAILED) throws its subclass OutOfMemoryError.
 // NDFLOW_CUBLAS_CHECK and NDFLOW_CURAND_CHECK do the same for cuBLAS and cuRAND calls.
 #pragma once
 

@@ -8,6 +8,11 @@
 // StreamDevice::bind_thread. gemm, uniform and normal keep one cuBLAS handle or cuRAND
 // generator per (thread, device), so one thread must not call them for two streams at once.
 //
+// Out of memory (a cuBLAS workspace or handle, a cuRAND generator, stream-ordered scratch)
+// throws OutOfMemoryError, and the caller may then empty its caches and call the same
+// function again with the same arguments: a function that allocates writes only its output,
+// which none of its inputs overlaps, so work it enqueued before failing is simply redone.
+//
 // Dtype rules are decided by the caller (the same NumPy promotion as on the CPU): each
 // function gets the dtype to compute in and the dtype to store, and converts on the fly.
 #pragma once
