@@ -33,6 +33,10 @@ int num_gpus();
 // What gpu(i) is: "NVIDIA H100 80GB HBM3", "simulated", with " (logical k of n)" for a split
 // GPU. Throws DeviceError when gpu(i) does not exist.
 std::string gpu_name(int i);
+// The CUDA device ordinal behind gpu(i), for handing its memory to other CUDA libraries
+// (logical GPUs give their physical GPU's); -1 for a simulated GPU, whose memory is host
+// memory. Throws DeviceError when gpu(i) does not exist.
+int gpu_cuda_ordinal(int i);
 // Whether the GPUs are simulated (NDFLOW_SIMULATED_GPUS: host threads and host memory, for
 // testing GPU code paths; their timings say nothing about a GPU's speed).
 bool gpus_simulated();

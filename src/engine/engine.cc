@@ -1,11 +1,13 @@
 // ndflow::Engine and its small companions: thin forwarding to detail::EngineCore, plus
 // environment parsing and the process-wide default engine.
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 
+#include "engine/default_engine.h"
 #include "engine/engine_core.h"
 #include "ndflow/engine.h"
 
@@ -154,17 +156,24 @@ void Engine::profiler_dump(const std::string& path) const {
 void Engine::shutdown() { core_->shutdown(); }
 
 namespace {
-Engine* g_default_engine = nullptr;
+std::atomic<Engine*> g_default_engine{nullptr};
 }  // namespace
 
 Engine& default_engine() {
   // Leaked on purpose (see the header); the atexit handler finishes its ops.
   static Engine* engine = [] {
-    g_default_engine = new Engine(EngineOptions::from_env());
-    std::atexit([] { g_default_engine->shutdown(); });
-    return g_default_engine;
+    auto* made = new Engine(EngineOptions::from_env());
+    g_default_engine.store(made, std::memory_order_release);
+    std::atexit([] { g_default_engine.load(std::memory_order_acquire)->shutdown(); });
+    return made;
   }();
   return *engine;
 }
+
+namespace detail {
+Engine* default_engine_if_created() noexcept {
+  return g_default_engine.load(std::memory_order_acquire);
+}
+}  // namespace detail
 
 }  // namespace ndflow

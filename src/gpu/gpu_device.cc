@@ -9,11 +9,13 @@
 #include <exception>
 #include <mutex>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "backends/sim/sim_device.h"
+#include "engine/default_engine.h"
 #include "ndflow/build_info.h"
 #include "ndflow/error.h"
 
@@ -47,14 +49,18 @@ struct Registry {
   std::string absence_reason;
 };
 
-void add_gpu(Registry& r, std::unique_ptr<StreamDevice> device, std::string label) {
+void add_gpu(Registry& r, std::unique_ptr<StreamDevice> device, std::string label, int memory_group,
+             bool shares_memory) {
   auto g = std::make_unique<GpuDevice>();
   g->index = static_cast<int>(r.gpus.size());
+  g->memory_group = memory_group;
   g->name = std::move(label);
   g->label = Device::gpu(g->index).to_string() + ": " + g->name;
   CachingAllocatorOptions options;
   options.device_name = Device::gpu(g->index).to_string();
   options.memory_limit = memory_limit_from_env();
+  if (shares_memory)
+    options.reclaim_shared_memory = [gpu = g.get()] { release_cached_memory(*gpu); };
   g->allocator = std::make_unique<CachingAllocator>(device->memory(), options);
   for (Stream& s : g->streams) s = device->create_stream();
   g->device = std::move(device);
@@ -75,7 +81,7 @@ Registry* make_registry() {
     if (const char* m = std::getenv("NDFLOW_SIMULATED_GPU_MEMORY"); m && *m)
       bytes = parse_byte_size(m);
     for (int i = 0; i < simulated; ++i)
-      add_gpu(*r, std::make_unique<SimDevice>(i, bytes), "simulated");
+      add_gpu(*r, std::make_unique<SimDevice>(i, bytes), "simulated", i, false);
     return r;
   }
   const int logical = env_count("NDFLOW_LOGICAL_GPUS", 1, &bad);
@@ -90,7 +96,8 @@ Registry* make_registry() {
     if (logical > 1)
       label +=
           " (logical " + std::to_string(i % logical + 1) + " of " + std::to_string(logical) + ")";
-    add_gpu(*r, std::move(devices[i]), std::move(label));
+    add_gpu(*r, std::move(devices[i]), std::move(label), static_cast<int>(i) / logical,
+            logical > 1);
   }
   if (r->gpus.empty()) r->absence_reason = ndflow::gpu_absence_reason();
 #else
@@ -100,6 +107,30 @@ Registry* make_registry() {
 }
 
 std::atomic<Registry*> g_registry{nullptr};
+
+// At exit, before the GPU runtime unloads: run every op pushed on the default engine and
+// every GPU stream to the end. CUDA tears itself down in an exit handler registered when
+// it starts, and exit handlers run last-registered first; the default engine's own handler
+// (which finishes its ops) runs after CUDA's if the engine was made before the GPUs, as in
+// a program that computes on the CPU first, so its pending GPU ops would call into an
+// unloaded runtime. Registered once the GPUs have started, this runs before CUDA's.
+// Failures nobody waited for are dropped here, as the engine's shutdown drops them.
+void finish_gpu_work_at_exit() noexcept {
+  Engine* engine = default_engine_if_created();
+  const auto wait_for_engine = [engine] {
+    try {
+      if (engine) engine->wait_all();
+    } catch (...) {
+    }
+  };
+  wait_for_engine();
+  try {
+    synchronize_all_gpus();
+  } catch (...) {
+  }
+  // Copies to the host complete through the event poller once their stream has run.
+  wait_for_engine();
+}
 
 Registry& registry() {
   static Registry* r = [] {
@@ -111,6 +142,7 @@ Registry& registry() {
       made->absence_reason = e.what();
     }
     g_registry.store(made, std::memory_order_release);
+    if (!made->gpus.empty()) std::atexit(finish_gpu_work_at_exit);
     return made;
   }();
   return *r;
@@ -123,18 +155,35 @@ thread_local GpuWorker t_gpu_worker;
 class Poller {
  public:
   void add(Fence fence, AsyncCompletion done) {
-    {
-      std::lock_guard lock(mu_);
-      pending_.emplace_back(std::move(fence), std::move(done));
-      if (!started_) {
-        started_ = true;
+    std::unique_lock lock(mu_);
+    if (!started_) {
+      // Started on first use. If the system cannot start a thread, the calling worker waits
+      // for the fence itself (slower, never stuck) and the next op tries again.
+      try {
         std::thread([this] { run(); }).detach();  // lives as long as the process
+      } catch (const std::system_error&) {
+        lock.unlock();  // completing the op may run its dependents, which may come back here
+        complete_after_waiting(fence, done);
+        return;
       }
+      started_ = true;
     }
+    pending_.emplace_back(std::move(fence), std::move(done));
+    lock.unlock();
     cv_.notify_one();
   }
 
  private:
+  static void complete_after_waiting(const Fence& fence, AsyncCompletion& done) {
+    try {
+      fence->device->synchronize_event(fence->event);
+    } catch (...) {
+      done.fail(std::current_exception());
+      return;
+    }
+    done.complete();
+  }
+
   void run() {
     std::unique_lock lock(mu_);
     for (;;) {
@@ -217,6 +266,11 @@ Lane gpu_lane(Engine& engine, Device device, LaneKind kind) {
 
 const GpuWorker& current_gpu_worker() noexcept { return t_gpu_worker; }
 
+void release_cached_memory(const GpuDevice& gpu) {
+  for (const auto& g : registry().gpus)
+    if (g->memory_group == gpu.memory_group) g->allocator->empty_cache();
+}
+
 void complete_when_done(Fence fence, AsyncCompletion done) {
   poller().add(std::move(fence), std::move(done));
 }
@@ -237,5 +291,6 @@ bool synchronize_all_gpus() {
 namespace ndflow {
 int num_gpus() { return detail::gpu_count(); }
 std::string gpu_name(int i) { return detail::gpu_device(Device::gpu(i)).name; }
+int gpu_cuda_ordinal(int i) { return detail::gpu_device(Device::gpu(i)).device->ordinal(); }
 bool gpus_simulated() { return detail::gpus_simulated(); }
 }  // namespace ndflow

@@ -27,7 +27,8 @@ namespace ndflow::detail {
 inline constexpr int kGpuLaneKinds = 4;  // LaneKind's values, in order
 
 struct GpuDevice {
-  int index = 0;  // gpu(index)
+  int index = 0;         // gpu(index)
+  int memory_group = 0;  // GPUs with the same group share one memory (logical GPUs)
   std::unique_ptr<StreamDevice> device;
   std::unique_ptr<CachingAllocator> allocator;
   std::array<Stream, kGpuLaneKinds> streams{};  // by LaneKind
@@ -45,6 +46,12 @@ bool gpus_simulated();
 std::string gpu_absence_reason();
 // The GPU behind `device` (a gpu(i)). Throws DeviceError naming what exists otherwise.
 GpuDevice& gpu_device(Device device);
+
+// Returns to the device every entirely free segment cached by `gpu` and by the GPUs that
+// share its memory (NDFLOW_LOGICAL_GPUS). Out of memory outside the caches (a library's
+// workspace, a stream-ordered scratch buffer) calls this before its one retry; a cache
+// that runs out calls it through CachingAllocatorOptions::reclaim_shared_memory.
+void release_cached_memory(const GpuDevice& gpu);
 
 // The lane of `kind` on `device` in `engine`, registering the GPU's lanes on first use.
 Lane gpu_lane(Engine& engine, Device device, LaneKind kind);

@@ -14,14 +14,34 @@
 namespace ndflow::detail {
 namespace {
 
-// The GPU and stream to feed: the lane worker's own, or (a naive engine runs every op on
-// the pushing thread) the GPU's stream for that lane kind.
-GpuWorker stream_for(GpuDevice& gpu, LaneKind kind) {
-  const GpuWorker& w = current_gpu_worker();
-  if (w.gpu == &gpu) return w;
-  gpu.device->bind_thread();
-  return GpuWorker{&gpu, gpu.stream(kind)};
-}
+// The stream an op on `gpu` feeds: the lane worker's own; or, where a naive engine runs the
+// op on the pushing thread, the GPU's stream for that lane kind, with the GPU current only
+// while the op runs, so the user's own current device is left as it was.
+class OpStream {
+ public:
+  OpStream(GpuDevice& gpu, LaneKind kind) {
+    const GpuWorker& w = current_gpu_worker();
+    if (w.gpu == &gpu) {
+      stream_ = w.stream;
+      return;
+    }
+    stream_ = gpu.stream(kind);
+    previous_ = gpu.device->bind_thread();
+    bound_ = gpu.device.get();
+  }
+  ~OpStream() {
+    if (bound_) bound_->restore_thread(previous_);
+  }
+  OpStream(const OpStream&) = delete;
+  OpStream& operator=(const OpStream&) = delete;
+
+  Stream stream() const noexcept { return stream_; }
+
+ private:
+  Stream stream_;
+  StreamDevice* bound_ = nullptr;  // set when this op made the GPU current
+  int previous_ = -1;
+};
 
 // Two timed events around an op's work on a stream, for the profiler; each released when
 // the span goes (a null handle: not recorded, as when the work failed to enqueue).
@@ -97,16 +117,30 @@ Fence run_ordered(OpContext& ctx, StreamDevice& dev, Stream stream,
   return fence;
 }
 
+// A launch that ran out of memory outside the caches (a cuBLAS workspace, a cuRAND
+// generator, a stream-ordered scratch buffer) runs once more after every cache on the GPU's
+// memory gave its free segments back. Running a launch again is safe (kernels.h).
+void launch_retrying_out_of_memory(const GpuDevice& gpu, const CudaLaunch& cuda, void* stream) {
+  try {
+    cuda(stream);
+    return;
+  } catch (const OutOfMemoryError&) {
+  }
+  release_cached_memory(gpu);
+  cuda(stream);
+}
+
 void run_kernel(OpContext& ctx, GpuDevice& gpu, const std::vector<GpuStorage*>& reads,
                 const std::vector<GpuStorage*>& writes, const HostKernel& host,
                 const CudaLaunch& cuda) {
-  const GpuWorker w = stream_for(gpu, LaneKind::kCompute);
+  const OpStream op_stream(gpu, LaneKind::kCompute);
+  const Stream stream = op_stream.stream();
   StreamDevice& dev = *gpu.device;
-  run_ordered(ctx, dev, w.stream, reads, writes, [&] {
+  run_ordered(ctx, dev, stream, reads, writes, [&] {
     if (dev.simulated())
-      dev.enqueue_host_work(w.stream, host);
+      dev.enqueue_host_work(stream, host);
     else
-      cuda(reinterpret_cast<void*>(w.stream.handle));
+      launch_retrying_out_of_memory(gpu, cuda, reinterpret_cast<void*>(stream.handle));
   });
 }
 
@@ -142,15 +176,16 @@ void push_gpu_copy(const Array& src, const Array& out) {
   Engine& engine = array_engine();
   engine.push(
       [&gpu, kind, src, out, sg, og, bytes, touches_host](OpContext& ctx) {
-        const GpuWorker w = stream_for(gpu, kind);
+        const OpStream op_stream(gpu, kind);
+        const Stream stream = op_stream.stream();
         StreamDevice& dev = *gpu.device;
-        const Fence fence = run_ordered(ctx, dev, w.stream, {sg}, {og}, [&] {
+        const Fence fence = run_ordered(ctx, dev, stream, {sg}, {og}, [&] {
           void* dst = out.impl()->data();
           const void* from = src.impl()->data();
           if (sg && og)
-            dev.copy_from_peer_async(dst, from, *sg->gpu->device, bytes, w.stream);
+            dev.copy_from_peer_async(dst, from, *sg->gpu->device, bytes, stream);
           else
-            dev.copy_async(dst, from, bytes, w.stream);
+            dev.copy_async(dst, from, bytes, stream);
         });
         if (touches_host) complete_when_done(fence, ctx.defer());
       },

@@ -31,9 +31,13 @@ class StreamDevice {
   // The raw memory and events the CachingAllocator works with.
   virtual DeviceMemory& memory() = 0;
 
-  // Makes this device current on the calling thread (cudaSetDevice): every GPU lane
+  // Makes this device current on the calling thread (cudaSetDevice) and returns the device
+  // that was current before, for restore_thread (-1 on simulated devices). Every GPU lane
   // worker calls it once before running ops.
-  virtual void bind_thread() = 0;
+  virtual int bind_thread() = 0;
+  // Makes `previous` (bind_thread's answer) current again, for a thread that ran one op
+  // (the naive engine's pushing thread). Never throws: a failure shows at the next call.
+  virtual void restore_thread(int previous) noexcept = 0;
 
   // A new stream that does not synchronise with any other (cudaStreamNonBlocking).
   virtual Stream create_stream() = 0;

@@ -62,7 +62,17 @@ CudaStreamDevice::~CudaStreamDevice() {
   }
 }
 
-void CudaStreamDevice::bind_thread() { NDFLOW_CUDA_CHECK(cudaSetDevice(ordinal_)); }
+int CudaStreamDevice::bind_thread() {
+  int previous = 0;
+  NDFLOW_CUDA_CHECK(cudaGetDevice(&previous));
+  NDFLOW_CUDA_CHECK(cudaSetDevice(ordinal_));
+  return previous;
+}
+
+void CudaStreamDevice::restore_thread(int previous) noexcept {
+  if (previous >= 0 && previous != ordinal_ && cudaSetDevice(previous) != cudaSuccess)
+    (void)cudaGetLastError();
+}
 
 detail::Stream CudaStreamDevice::create_stream() {
   CurrentDeviceScope scope(ordinal_);  // a stream belongs to the device current at creation

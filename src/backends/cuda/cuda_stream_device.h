@@ -34,7 +34,8 @@ class CudaStreamDevice final : public detail::StreamDevice {
   int ordinal() const override { return ordinal_; }
   detail::DeviceMemory& memory() override { return memory_; }
 
-  void bind_thread() override;
+  int bind_thread() override;
+  void restore_thread(int previous) noexcept override;
 
   detail::Stream create_stream() override;
   void destroy_stream(detail::Stream s) override;

@@ -33,7 +33,8 @@ class SimDevice final : public StreamDevice {
   bool simulated() const override { return true; }
   int ordinal() const override { return -1; }
   DeviceMemory& memory() override;
-  void bind_thread() override {}
+  int bind_thread() override { return -1; }
+  void restore_thread(int) noexcept override {}
 
   Stream create_stream() override;
   void destroy_stream(Stream s) override;
