@@ -1,6 +1,9 @@
 // DLPack, both ways. Export (x.__dlpack__) hands out ndflow's memory after waiting for its
-// pending writes; import (np.from_dlpack) wraps the producer's memory without copying when
-// it is CPU memory with non-negative strides and a dtype ndflow has, and copies otherwise.
+// pending writes: a CUDA GPU's array as CUDA memory of its physical device, a CPU or
+// simulated GPU's array as host memory (where its bytes are). Since the writes are waited
+// for on the host, any consumer stream may read it at once. Import (np.from_dlpack) wraps
+// the producer's memory without copying when it is CPU memory with non-negative strides
+// and a dtype ndflow has, copies other host memory, and refuses CUDA memory, saying so.
 //
 // An imported array keeps its producer alive. The last use of that memory may end on an
 // engine worker, which must not take the GIL (a Python thread holding it may be waiting for
@@ -12,12 +15,15 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "convert.h"
 #include "gil.h"
 #include "module.h"
 #include "ndflow/array.h"
+#include "ndflow/device.h"
 
 namespace ndflow::python {
 namespace {
@@ -69,17 +75,32 @@ std::optional<DType> dtype_from_dlpack(nb::dlpack::dtype t) {
   return std::nullopt;
 }
 
+// DLPack's (device type, device id) for a's memory: CUDA memory of a CUDA GPU's physical
+// device, or host memory (the CPU's, and a simulated GPU's).
+std::pair<std::int32_t, std::int32_t> dlpack_device_of(const Array& a) {
+  if (a.device().is_cpu()) return {nb::device::cpu::value, 0};
+  const int ordinal = gpu_cuda_ordinal(a.device().index);
+  if (ordinal < 0) return {nb::device::cpu::value, 0};
+  return {nb::device::cuda::value, ordinal};
+}
+
 nb::object export_dlpack(nb::handle self, nb::kwargs kwargs) {
   const Array& a = nb::cast<const Array&>(self);
-  if (!a.device().is_cpu())
-    throw nb::buffer_error("ndflow: __dlpack__ of GPU arrays is not supported yet");
+  const auto [device_type, device_id] = dlpack_device_of(a);
   without_gil([&a] { a.wait_to_read(); });
   std::vector<std::size_t> dims(a.shape().begin(), a.shape().end());
   std::vector<std::int64_t> strides(a.strides().begin(), a.strides().end());
   // The exported view keeps `self`, and with it the storage, alive.
   nb::ndarray<nb::array_api> view(a.data_ptr(), dims.size(), dims.data(), self, strides.data(),
-                                  dlpack_dtype(a.dtype()), nb::device::cpu::value, 0);
+                                  dlpack_dtype(a.dtype()), device_type, device_id);
   return nb::cast(view).attr("__dlpack__")(**kwargs);
+}
+
+// obj's DLPack device type, or -1 when it does not say (not a DLPack producer).
+std::int32_t dlpack_device_type_of(nb::handle obj) {
+  if (!nb::hasattr(obj, "__dlpack_device__")) return -1;
+  nb::tuple device = nb::cast<nb::tuple>(obj.attr("__dlpack_device__")());
+  return nb::cast<std::int32_t>(device[0]);
 }
 
 nb::object import_dlpack(nb::handle obj) {
@@ -101,7 +122,14 @@ nb::object import_dlpack(nb::handle obj) {
                                     [keep] { park(keep); }));
     }
   }
-  // Not zero-copy: GPU memory of another framework, negative strides, a read-only buffer.
+  if (const std::int32_t type = dlpack_device_type_of(obj);
+      type != -1 && type != nb::device::cpu::value)
+    throw nb::type_error(
+        ("ndflow.from_dlpack: x is in device memory (DLPack device type " + std::to_string(type) +
+         "); ndflow imports host memory only. Copy it to the host first (for a PyTorch "
+         "tensor, x.cpu()), import that, and move it with .as_in_ctx(npx.gpu(i)).")
+            .c_str());
+  // Not zero-copy: negative strides, a read-only buffer, a dtype ndflow lacks.
   nb::module_ np = nb::module_::import_("numpy");
   nb::object host = nb::hasattr(obj, "__dlpack__") ? np.attr("from_dlpack")(obj) : nb::borrow(obj);
   return nb::cast(to_array_like(host));
@@ -115,7 +143,8 @@ void bind_dlpack(nb::module_& m) {
       nb::cpp_function(&export_dlpack, nb::scope(cls), nb::name("__dlpack__"), nb::is_method());
   cls.attr("__dlpack_device__") = nb::cpp_function(
       [](const Array& a) {
-        return nb::make_tuple(a.device().is_cpu() ? 1 : 2, static_cast<int>(a.device().index));
+        const auto [type, id] = dlpack_device_of(a);
+        return nb::make_tuple(type, id);
       },
       nb::scope(cls), nb::name("__dlpack_device__"), nb::is_method());
   m.def("from_dlpack", &import_dlpack, nb::arg("x"),
