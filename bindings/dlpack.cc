@@ -3,7 +3,10 @@
 // simulated GPU's array as host memory (where its bytes are). Since the writes are waited
 // for on the host, any consumer stream may read it at once. Import (np.from_dlpack) wraps
 // the producer's memory without copying when it is CPU memory with non-negative strides
-// and a dtype ndflow has, copies other host memory, and refuses CUDA memory, saying so.
+// and a dtype ndflow has, and copies other host memory. CUDA memory is copied onto the
+// ndflow GPU of the same physical device (its first logical one): the producer is asked to
+// order its writes before CUDA's legacy default stream (DLPack's stream 1), and the copy
+// waits for that stream on the device.
 //
 // An imported array keeps its producer alive. The last use of that memory may end on an
 // engine worker, which must not take the GIL (a Python thread holding it may be waiting for
@@ -23,6 +26,7 @@
 #include "gil.h"
 #include "module.h"
 #include "ndflow/array.h"
+#include "ndflow/build_info.h"
 #include "ndflow/device.h"
 
 namespace ndflow::python {
@@ -96,11 +100,49 @@ nb::object export_dlpack(nb::handle self, nb::kwargs kwargs) {
   return nb::cast(view).attr("__dlpack__")(**kwargs);
 }
 
-// obj's DLPack device type, or -1 when it does not say (not a DLPack producer).
-std::int32_t dlpack_device_type_of(nb::handle obj) {
-  if (!nb::hasattr(obj, "__dlpack_device__")) return -1;
+// obj's DLPack (device type, device id); type -1 when it does not say (no DLPack producer).
+std::pair<std::int32_t, std::int32_t> dlpack_device_type_of(nb::handle obj) {
+  if (!nb::hasattr(obj, "__dlpack_device__")) return {-1, 0};
   nb::tuple device = nb::cast<nb::tuple>(obj.attr("__dlpack_device__")());
-  return nb::cast<std::int32_t>(device[0]);
+  return {nb::cast<std::int32_t>(device[0]), nb::cast<std::int32_t>(device[1])};
+}
+
+// The ndflow GPU on CUDA device `ordinal` (the first logical one), or -1.
+int gpu_on_cuda_device(int ordinal) {
+  for (int i = 0; i < num_gpus(); ++i)
+    if (gpu_cuda_ordinal(i) == ordinal) return i;
+  return -1;
+}
+
+nb::object import_cuda_dlpack(nb::handle obj, int ordinal) {
+  const int gpu = gpu_on_cuda_device(ordinal);
+  if (gpu < 0) {
+    const std::string why =
+        num_gpus() > 0 ? "its GPUs are simulated or other devices" : gpu_absence_reason();
+    throw nb::type_error(("ndflow.from_dlpack: x is in the memory of CUDA device " +
+                          std::to_string(ordinal) + ", which ndflow does not use here (" + why +
+                          "). Copy it to the host first (for a PyTorch tensor, x.cpu()).")
+                             .c_str());
+  }
+  // Stream 1: the producer orders its pending writes before CUDA's legacy default stream.
+  nb::object capsule = obj.attr("__dlpack__")(nb::arg("stream") = 1);
+  nb::ndarray<nb::device::cuda> view;
+  if (!nb::try_cast(capsule, view, /*convert=*/false))
+    throw nb::type_error("ndflow.from_dlpack: x's __dlpack__ gave no CUDA tensor");
+  const std::optional<DType> dtype = dtype_from_dlpack(view.dtype());
+  if (!dtype || view.ndim() > static_cast<std::size_t>(Shape::kMaxDims))
+    throw nb::type_error(
+        "ndflow.from_dlpack: x has a dtype or a number of dimensions ndflow lacks");
+  std::vector<std::int64_t> dims(view.ndim()), strides(view.ndim());
+  for (std::size_t i = 0; i < view.ndim(); ++i) {
+    dims[i] = static_cast<std::int64_t>(view.shape(i));
+    strides[i] = view.stride(i);
+  }
+  const void* data = view.data();
+  Array out = without_gil([&] {
+    return copy_from_cuda_memory(data, Shape(dims), Shape(strides), *dtype, Device::gpu(gpu));
+  });
+  return nb::cast(std::move(out));
 }
 
 nb::object import_dlpack(nb::handle obj) {
@@ -122,13 +164,14 @@ nb::object import_dlpack(nb::handle obj) {
                                     [keep] { park(keep); }));
     }
   }
-  if (const std::int32_t type = dlpack_device_type_of(obj);
-      type != -1 && type != nb::device::cpu::value)
-    throw nb::type_error(
-        ("ndflow.from_dlpack: x is in device memory (DLPack device type " + std::to_string(type) +
-         "); ndflow imports host memory only. Copy it to the host first (for a PyTorch "
-         "tensor, x.cpu()), import that, and move it with .as_in_ctx(npx.gpu(i)).")
-            .c_str());
+  if (const auto [type, id] = dlpack_device_type_of(obj); type == nb::device::cuda::value) {
+    return import_cuda_dlpack(obj, id);
+  } else if (type != -1 && type != nb::device::cpu::value) {
+    throw nb::type_error(("ndflow.from_dlpack: x is in the memory of DLPack device type " +
+                          std::to_string(type) +
+                          ", which ndflow cannot read; copy it to the host first.")
+                             .c_str());
+  }
   // Not zero-copy: negative strides, a read-only buffer, a dtype ndflow lacks.
   nb::module_ np = nb::module_::import_("numpy");
   nb::object host = nb::hasattr(obj, "__dlpack__") ? np.attr("from_dlpack")(obj) : nb::borrow(obj);

@@ -173,6 +173,13 @@ Array from_data(const T* data, const Shape& shape, Device device = Device::cpu()
 // Strides are in elements and must not be negative.
 Array from_external(void* data, const Shape& shape, const Shape& strides, DType dtype,
                     Device device, std::function<void()> release);
+// A copy on `device`, a CUDA GPU, of memory another CUDA library owns (DLPack imports):
+// `shape` elements of `dtype` at `data`, strides in elements (any sign), on the physical
+// GPU of `device`. The copy runs after the work queued so far on CUDA's legacy default
+// stream, and has finished when this returns, so the memory may be released then. Throws
+// DeviceError for a CPU or simulated GPU, or for data that is not memory of that GPU.
+Array copy_from_cuda_memory(const void* data, const Shape& shape, const Shape& strides, DType dtype,
+                            Device device);
 template <class T>
 Array from_vector(const std::vector<T>& values, const Shape& shape, Device device = Device::cpu()) {
   return from_data(values.data(), shape, device);

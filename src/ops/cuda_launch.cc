@@ -1,5 +1,6 @@
 #include "ops/cuda_launch.h"
 
+#include "backends/cuda/foreign_memory.h"
 #include "gpu/gpu_device.h"
 
 namespace ndflow::detail {
@@ -81,6 +82,20 @@ CudaLaunch cuda_copy_into(const ArrayImpl& out, const ArrayImpl& a) {
           shape = out_shape_of(out.shape)](void* s) { cuda::copy_into(s, to, from, shape); };
 }
 
+CudaLaunch cuda_copy_from_foreign(const ArrayImpl& out, const void* src, DType src_dtype,
+                                  const Shape& strides) {
+  cuda::Operand from;
+  from.data = src;
+  from.dtype = src_dtype;
+  for (int d = 0; d < strides.ndim(); ++d) from.strides[d] = strides[d];
+  return [to = operand_of(out, out.shape), from, shape = out_shape_of(out.shape)](void* s) {
+    cuda::wait_for_legacy_default_stream(s);
+    cuda::copy_into(s, to, from, shape);
+  };
+}
+
+int cuda_device_of_pointer(const void* p) { return cuda::device_of_pointer(p); }
+
 CudaLaunch cuda_where(const ArrayImpl& out, const ArrayImpl& cond, const ArrayImpl& a,
                       const ArrayImpl& b) {
   if (!out.is_contiguous()) return {};
@@ -116,6 +131,8 @@ CudaLaunch cuda_random(bool normal, const ArrayImpl& out, std::uint64_t seed, st
 #else  // no CUDA in this build: nothing to launch
 
 CudaLaunch cuda_copy_into(const ArrayImpl&, const ArrayImpl&) { return {}; }
+CudaLaunch cuda_copy_from_foreign(const ArrayImpl&, const void*, DType, const Shape&) { return {}; }
+int cuda_device_of_pointer(const void*) { return -1; }
 
 CudaLaunch cuda_fill(const ArrayImpl&, std::uint64_t) { return {}; }
 CudaLaunch cuda_unary(cuda::UnaryOp, const ArrayImpl&, const ArrayImpl&, DType) { return {}; }

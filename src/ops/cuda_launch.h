@@ -33,6 +33,13 @@ CudaLaunch cuda_binary_scalar(cuda::BinaryOp op, const ArrayImpl& out, const Arr
 // out (any strides: a view into a larger array) = a, converted to out's dtype; out and a
 // have one shape.
 CudaLaunch cuda_copy_into(const ArrayImpl& out, const ArrayImpl& a);
+// out (contiguous) = the elements at `src`, memory of another CUDA library on out's GPU,
+// read through `strides` (out's shape, in elements, any sign) in src's dtype `src_dtype`,
+// once the work queued on CUDA's legacy default stream has run (a DLPack producer's).
+CudaLaunch cuda_copy_from_foreign(const ArrayImpl& out, const void* src, DType src_dtype,
+                                  const Shape& strides);
+// The CUDA device whose memory `p` is, or -1 (foreign_memory.h); -1 in a build without CUDA.
+int cuda_device_of_pointer(const void* p);
 // The launches one after the other on the same stream, as one op (empty if any is).
 CudaLaunch cuda_sequence(std::vector<CudaLaunch> launches);
 // out (contiguous) = where(cond, a, b).

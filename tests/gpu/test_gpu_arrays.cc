@@ -337,5 +337,35 @@ TEST_F(GpuArrayTest, TooLargeAnArrayIsAnOutOfMemoryErrorAtTheCall) {
             (std::vector<float>{1, 1}));
 }
 
+// Other libraries' CUDA memory (DLPack imports) is copied onto a CUDA GPU through any
+// strides, with the producer's dtype. Here an ndflow array's own memory stands in for a
+// library's; simulated GPUs and the CPU refuse, saying why.
+TEST_F(GpuArrayTest, CudaMemoryOfOtherLibrariesIsCopiedOntoACudaGpu) {
+  const Array src = ndflow::arange(0, 12, 1, ndflow::kInt64, kGpu1).reshape({3, 4});
+  src.wait_to_read();
+  const auto copy = [&](Device d) {
+    // Reversed rows, every other column: a strided view of the memory.
+    const auto* last_row = static_cast<const std::int64_t*>(src.data_ptr()) + 8;
+    return ndflow::copy_from_cuda_memory(last_row, {3, 2}, {-4, 2}, ndflow::kInt64, d);
+  };
+  EXPECT_THROW((void)copy(Device::cpu()), ndflow::DeviceError);
+  if (ndflow::gpus_simulated()) {
+    try {
+      (void)copy(kGpu0);
+      FAIL() << "a simulated GPU read CUDA memory";
+    } catch (const ndflow::DeviceError& e) {
+      EXPECT_NE(std::string(e.what()).find("simulated GPU"), std::string::npos) << e.what();
+    }
+    return;
+  }
+  const Array got = copy(kGpu0);
+  EXPECT_EQ(got.device(), kGpu0);
+  EXPECT_EQ(got.to_vector<std::int64_t>(), (std::vector<std::int64_t>{8, 10, 4, 6, 0, 2}));
+  const std::int64_t host[2] = {1, 2};
+  EXPECT_THROW((void)ndflow::copy_from_cuda_memory(host, {2}, {1}, ndflow::kInt64, kGpu0),
+               ndflow::DeviceError)
+      << "host memory is not CUDA memory";
+}
+
 }  // namespace
 }  // namespace ndflow_test

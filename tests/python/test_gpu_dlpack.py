@@ -1,6 +1,7 @@
 """DLPack with GPU arrays: a GPU array is handed out where its bytes are (CUDA memory of its
-physical GPU; host memory on a simulated GPU) once its pending writes are done, and CUDA
-memory of other frameworks is refused on import with a message that says what to do."""
+physical GPU; host memory on a simulated GPU) once its pending writes are done; other
+frameworks' CUDA memory is copied onto the ndflow GPU of its device, and refused, saying
+what to do, where ndflow has no such GPU."""
 
 import os
 import subprocess
@@ -9,7 +10,7 @@ import textwrap
 
 import pytest
 
-from ndflow import np
+from ndflow import np, npx
 
 SIMULATED = textwrap.dedent("""
     import numpy as onp
@@ -20,10 +21,21 @@ SIMULATED = textwrap.dedent("""
     assert y.__dlpack_device__() == (1, 0), y.__dlpack_device__()
     n = onp.from_dlpack(y)
     assert n.shape == (64, 64) and (n == 65).all(), n
+
+    class CudaBuffer:
+        def __dlpack_device__(self):
+            return (2, 0)
+
+    try:
+        np.from_dlpack(CudaBuffer())
+        raise AssertionError("simulated GPUs imported CUDA memory")
+    except TypeError as e:
+        assert "its GPUs are simulated" in str(e) and "x.cpu()" in str(e), e
     print("ok")
 """)
 
 CUDA = textwrap.dedent("""
+    import numpy as onp
     from ndflow import np, npx
 
     if npx.num_gpus() == 0:
@@ -40,6 +52,16 @@ CUDA = textwrap.dedent("""
     t = torch.from_dlpack(y)
     assert t.is_cuda and t.device.index == y.__dlpack_device__()[1], t.device
     assert bool((t == 257).all()), t
+
+    # PyTorch into ndflow: written on PyTorch's stream just before, read through strides.
+    src = torch.arange(12, device="cuda", dtype=torch.int64).reshape(3, 4) * 3
+    for view in (src, src.T, src[::2, 1::2]):
+        got = np.from_dlpack(view)
+        assert got.ctx == npx.gpu(0) and got.dtype == onp.int64, (got.ctx, got.dtype)
+        assert (got.asnumpy() == view.cpu().numpy()).all(), (got, view)
+    big = torch.rand(2048, 2048, device="cuda") + 1  # pending while imported
+    want = float(big.double().sum())
+    assert abs(float(np.from_dlpack(big).sum()) - want) < 1e-5 * want
     print("ok")
 """)
 
@@ -58,7 +80,7 @@ def test_a_simulated_gpu_array_is_exported_as_host_memory_after_its_writes(tmp_p
     assert run_script(tmp_path, SIMULATED, env) == "ok"
 
 
-def test_a_cuda_gpu_array_is_exported_as_cuda_memory_to_pytorch(tmp_path):
+def test_cuda_arrays_go_to_pytorch_and_come_back_through_dlpack(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "NDFLOW_SIMULATED_GPUS"}
     out = run_script(tmp_path, CUDA, env)
     if out.startswith("skip:"):
@@ -66,13 +88,24 @@ def test_a_cuda_gpu_array_is_exported_as_cuda_memory_to_pytorch(tmp_path):
     assert out == "ok"
 
 
-def test_importing_device_memory_is_refused_saying_what_to_do():
-    class CudaBuffer:
-        def __dlpack_device__(self):
-            return (2, 0)
+class DeviceBuffer:
+    def __init__(self, device_type):
+        self.device_type = device_type
 
-        def __dlpack__(self, **kwargs):
-            raise AssertionError("ndflow must not ask for device memory it cannot import")
+    def __dlpack_device__(self):
+        return (self.device_type, 0)
 
-    with pytest.raises(TypeError, match=r"device memory \(DLPack device type 2\).*x\.cpu\(\)"):
-        np.from_dlpack(CudaBuffer())
+    def __dlpack__(self, **kwargs):
+        raise AssertionError("ndflow must not ask for device memory it cannot import")
+
+
+@pytest.mark.skipif(npx.num_gpus() > 0, reason="this process has GPUs")
+def test_importing_cuda_memory_without_a_gpu_is_refused_saying_what_to_do():
+    refused = r"memory of CUDA device 0, which ndflow does not use.*x\.cpu\(\)"
+    with pytest.raises(TypeError, match=refused):
+        np.from_dlpack(DeviceBuffer(2))
+
+
+def test_importing_other_device_memory_is_refused_saying_what_to_do():
+    with pytest.raises(TypeError, match=r"DLPack device type 14, which ndflow cannot read"):
+        np.from_dlpack(DeviceBuffer(14))
