@@ -148,6 +148,15 @@ nb::object import_cuda_dlpack(nb::handle obj, int ordinal) {
 nb::object import_dlpack(nb::handle obj) {
   if (nb::isinstance<Array>(obj)) return nb::borrow(obj);
   drain_parked();
+  // Device memory first, so that its producer is asked for it once, with a stream.
+  if (const auto [type, id] = dlpack_device_type_of(obj); type == nb::device::cuda::value) {
+    return import_cuda_dlpack(obj, id);
+  } else if (type != -1 && type != nb::device::cpu::value) {
+    throw nb::type_error(("ndflow.from_dlpack: x is in the memory of DLPack device type " +
+                          std::to_string(type) +
+                          ", which ndflow cannot read; copy it to the host first.")
+                             .c_str());
+  }
   Imported view;
   if (nb::try_cast(obj, view, /*convert=*/false) && view.device_type() == nb::device::cpu::value) {
     const std::optional<DType> dtype = dtype_from_dlpack(view.dtype());
@@ -163,14 +172,6 @@ nb::object import_dlpack(nb::handle obj) {
       return nb::cast(from_external(view.data(), Shape(dims), Shape(strides), *dtype, Device::cpu(),
                                     [keep] { park(keep); }));
     }
-  }
-  if (const auto [type, id] = dlpack_device_type_of(obj); type == nb::device::cuda::value) {
-    return import_cuda_dlpack(obj, id);
-  } else if (type != -1 && type != nb::device::cpu::value) {
-    throw nb::type_error(("ndflow.from_dlpack: x is in the memory of DLPack device type " +
-                          std::to_string(type) +
-                          ", which ndflow cannot read; copy it to the host first.")
-                             .c_str());
   }
   // Not zero-copy: negative strides, a read-only buffer, a dtype ndflow lacks.
   nb::module_ np = nb::module_::import_("numpy");
