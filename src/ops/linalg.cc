@@ -205,12 +205,12 @@ bool evenly_spaced(const std::vector<std::int64_t>& offsets, std::int64_t* strid
   return true;
 }
 
-// The job on a CUDA GPU: one batched cuda::gemm when the batch entries are evenly spaced in
-// every operand, else one gemm per entry (a broadcast over two or more batch dims). gemm
-// itself takes any dtypes and strides (cuBLAS where it can, a plain kernel otherwise).
 // set_float32_matmul_precision's choice: whether float32 products may use TF32.
 std::atomic<bool> g_allow_tf32{false};
 
+// The job on a CUDA GPU: one batched cuda::gemm when the batch entries are evenly spaced in
+// every operand, else one gemm per entry (a broadcast over two or more batch dims). gemm
+// itself takes any dtypes and strides (cuBLAS where it can, a plain kernel otherwise).
 detail::CudaLaunch cuda_gemm_of(const GemmJob& job) {
   if (!detail::is_cuda_gpu(job.keep_c.device())) return {};
   const auto matrix = [](const MatOperand& m) {

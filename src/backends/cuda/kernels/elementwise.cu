@@ -259,6 +259,18 @@ void launch_fill(cudaStream_t stream, void* out, std::int64_t n, const void* val
   NDFLOW_CUDA_CHECK_LAUNCH("fill_kernel");
 }
 
+// What every element-wise launcher does around its kernel: nothing for an empty shape;
+// otherwise launch(C{}, in, n), with `in` the operands laid out for `shape` (make_operands)
+// and C the compute type of `compute`.
+template <int K, class Launch>
+void over_elements(const OutShape& shape, const Operand* const (&ops)[K], DType compute,
+                   Launch&& launch) {
+  const std::int64_t n = shape.numel();
+  if (n <= 0) return;
+  const Operands<K> in = make_operands(shape, ops);
+  visit_dtype(compute, [&](auto tag) { launch(tag, in, n); });
+}
+
 }  // namespace
 }  // namespace impl
 
@@ -282,28 +294,22 @@ void fill(void* stream, void* out, DType t, std::int64_t n, const void* value) {
 
 void unary(void* stream, UnaryOp op, void* out, DType out_dtype, const Operand& a, DType compute,
            const OutShape& shape) {
-  const std::int64_t n = shape.numel();
-  if (n <= 0) return;
   const Operand* ops[1] = {&a};
-  const impl::Operands<1> in = impl::make_operands(shape, ops);
-  visit_dtype(compute, [&](auto tag) {
-    using C = decltype(tag);
-    impl::unary_kernel<C><<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(
-        op, out, out_dtype, in, n);
+  impl::over_elements(shape, ops, compute, [&](auto tag, const auto& in, std::int64_t n) {
+    impl::unary_kernel<decltype(tag)>
+        <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(op, out, out_dtype,
+                                                                              in, n);
     NDFLOW_CUDA_CHECK_LAUNCH("unary_kernel");
   });
 }
 
 void binary(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand& a,
             const Operand& b, DType compute, const OutShape& shape) {
-  const std::int64_t n = shape.numel();
-  if (n <= 0) return;
   const Operand* ops[2] = {&a, &b};
-  const impl::Operands<2> in = impl::make_operands(shape, ops);
-  visit_dtype(compute, [&](auto tag) {
-    using C = decltype(tag);
-    impl::binary_kernel<C><<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(
-        op, out, out_dtype, in, n);
+  impl::over_elements(shape, ops, compute, [&](auto tag, const auto& in, std::int64_t n) {
+    impl::binary_kernel<decltype(tag)>
+        <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(op, out, out_dtype,
+                                                                              in, n);
     NDFLOW_CUDA_CHECK_LAUNCH("binary_kernel");
   });
 }
@@ -311,13 +317,9 @@ void binary(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand
 void binary_scalar(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand& a,
                    std::uint64_t scalar_bits, DType scalar_dtype, bool scalar_first, DType compute,
                    const OutShape& shape) {
-  const std::int64_t n = shape.numel();
-  if (n <= 0) return;
   const Operand* ops[1] = {&a};
-  const impl::Operands<1> in = impl::make_operands(shape, ops);
-  visit_dtype(compute, [&](auto tag) {
-    using C = decltype(tag);
-    impl::binary_scalar_kernel<C>
+  impl::over_elements(shape, ops, compute, [&](auto tag, const auto& in, std::int64_t n) {
+    impl::binary_scalar_kernel<decltype(tag)>
         <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(
             op, out, out_dtype, in, scalar_bits, scalar_dtype, scalar_first, n);
     NDFLOW_CUDA_CHECK_LAUNCH("binary_scalar_kernel");
@@ -325,13 +327,9 @@ void binary_scalar(void* stream, BinaryOp op, void* out, DType out_dtype, const 
 }
 
 void copy_into(void* stream, const Operand& out, const Operand& a, const OutShape& shape) {
-  const std::int64_t n = shape.numel();
-  if (n <= 0) return;
   const Operand* ops[2] = {&out, &a};
-  const impl::Operands<2> both = impl::make_operands(shape, ops);
-  visit_dtype(a.dtype, [&](auto tag) {
-    using C = decltype(tag);
-    impl::copy_into_kernel<C>
+  impl::over_elements(shape, ops, a.dtype, [&](auto tag, const auto& both, std::int64_t n) {
+    impl::copy_into_kernel<decltype(tag)>
         <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(both, n);
     NDFLOW_CUDA_CHECK_LAUNCH("copy_into_kernel");
   });
@@ -339,13 +337,9 @@ void copy_into(void* stream, const Operand& out, const Operand& a, const OutShap
 
 void where(void* stream, void* out, DType t, const Operand& cond, const Operand& a,
            const Operand& b, const OutShape& shape) {
-  const std::int64_t n = shape.numel();
-  if (n <= 0) return;
   const Operand* ops[3] = {&cond, &a, &b};
-  const impl::Operands<3> in = impl::make_operands(shape, ops);
-  visit_dtype(t, [&](auto tag) {
-    using T = decltype(tag);
-    impl::where_kernel<T>
+  impl::over_elements(shape, ops, t, [&](auto tag, const auto& in, std::int64_t n) {
+    impl::where_kernel<decltype(tag)>
         <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(out, t, in, n);
     NDFLOW_CUDA_CHECK_LAUNCH("where_kernel");
   });
