@@ -40,6 +40,11 @@ int gpu_cuda_ordinal(int i);
 // Whether the GPUs are simulated (NDFLOW_SIMULATED_GPUS: host threads and host memory, for
 // testing GPU code paths; their timings say nothing about a GPU's speed).
 bool gpus_simulated();
+// Whether the GPUs' ops run the CPU's kernels, and so give the CPU's results bit for bit:
+// simulated GPUs do by default. CUDA GPUs run the CUDA kernels, and so do simulated GPUs
+// under NDFLOW_SIMULATED_GPU_KERNELS=cuda (in a build with CUDA): the same kernel code, run
+// on the host, so that it is tested on machines without a GPU. False when there are no GPUs.
+bool gpus_run_cpu_kernels();
 
 }  // namespace ndflow
 

@@ -224,7 +224,7 @@ Array full(const Shape& shape, Scalar value, DType dtype, Device device) {
     const T v = value.kind() == Scalar::Kind::kFloat ? static_cast<T>(value.as_double())
                                                      : static_cast<T>(value.as_int());
     detail::CudaLaunch cuda;
-    if (detail::is_cuda_gpu(device)) {
+    if (detail::runs_cuda_kernels(device)) {
       std::uint64_t bits = 0;
       std::memcpy(&bits, &v, sizeof v);
       cuda = detail::cuda_fill(*out.impl(), bits);

@@ -46,8 +46,23 @@ int env_count(const char* name, int fallback, std::string* bad) {
 struct Registry {
   std::vector<std::unique_ptr<GpuDevice>> gpus;
   bool simulated = false;
+  bool cpu_kernels = false;  // the GPUs' ops run the CPU's kernels (simulated GPUs, by default)
   std::string absence_reason;
 };
+
+// Which kernels simulated GPUs run, from NDFLOW_SIMULATED_GPU_KERNELS: "cpu" (the default)
+// or "cuda", the CUDA kernels' code on the host (cuda::host_stream()), in a build with CUDA.
+// Sets *bad, saying why, for anything else.
+bool simulated_gpus_run_cpu_kernels(std::string* bad) {
+  const char* text = std::getenv("NDFLOW_SIMULATED_GPU_KERNELS");
+  const std::string_view kernels = text ? text : "";
+  if (kernels.empty() || kernels == "cpu") return true;
+  if (kernels != "cuda")
+    *bad = "NDFLOW_SIMULATED_GPU_KERNELS='" + std::string(kernels) + "' is not 'cpu' or 'cuda'";
+  else if (!NDFLOW_HAS_CUDA)
+    *bad = "NDFLOW_SIMULATED_GPU_KERNELS=cuda needs a build with CUDA, and this one has none";
+  return false;
+}
 
 void add_gpu(Registry& r, std::unique_ptr<StreamDevice> device, std::string label, int memory_group,
              bool shares_memory) {
@@ -77,11 +92,18 @@ Registry* make_registry() {
   }
   if (simulated > 0) {
     r->simulated = true;
+    r->cpu_kernels = simulated_gpus_run_cpu_kernels(&bad);
+    if (!bad.empty()) {
+      r->absence_reason = bad;
+      return r;
+    }
     std::size_t bytes = kDefaultSimulatedBytes;
     if (const char* m = std::getenv("NDFLOW_SIMULATED_GPU_MEMORY"); m && *m)
       bytes = parse_byte_size(m);
+    const char* label =
+        r->cpu_kernels ? "simulated" : "simulated, running CUDA kernels on the host";
     for (int i = 0; i < simulated; ++i)
-      add_gpu(*r, std::make_unique<SimDevice>(i, bytes), "simulated", i, false);
+      add_gpu(*r, std::make_unique<SimDevice>(i, bytes), label, i, false);
     return r;
   }
   const int logical = env_count("NDFLOW_LOGICAL_GPUS", 1, &bad);
@@ -225,6 +247,7 @@ Poller& poller() {
 
 int gpu_count() { return static_cast<int>(registry().gpus.size()); }
 bool gpus_simulated() { return registry().simulated; }
+bool gpus_run_cpu_kernels() { return registry().cpu_kernels; }
 std::string gpu_absence_reason() { return registry().absence_reason; }
 
 GpuDevice& gpu_device(Device device) {
@@ -293,4 +316,5 @@ int num_gpus() { return detail::gpu_count(); }
 std::string gpu_name(int i) { return detail::gpu_device(Device::gpu(i)).name; }
 int gpu_cuda_ordinal(int i) { return detail::gpu_device(Device::gpu(i)).device->ordinal(); }
 bool gpus_simulated() { return detail::gpus_simulated(); }
+bool gpus_run_cpu_kernels() { return detail::gpus_run_cpu_kernels(); }
 }  // namespace ndflow

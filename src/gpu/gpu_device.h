@@ -2,9 +2,10 @@
 // lanes and fences").
 //
 // Which GPUs: NDFLOW_SIMULATED_GPUS=N gives N simulated ones (backends/sim), whatever the
-// machine has; otherwise every visible CUDA GPU, each split into NDFLOW_LOGICAL_GPUS logical
-// ones (own streams and memory pool, shared silicon). The list is made once, on first use,
-// and lives until the process ends.
+// machine has, running the CPU's kernels or, with NDFLOW_SIMULATED_GPU_KERNELS=cuda, the
+// CUDA kernels' code on the host; otherwise every visible CUDA GPU, each split into
+// NDFLOW_LOGICAL_GPUS logical ones (own streams and memory pool, shared silicon). The list
+// is made once, on first use, and lives until the process ends.
 //
 // Lanes: each GPU has four streams, one per lane kind (compute, copy-in, copy-out,
 // peer-copy). An engine that runs GPU ops gets four lanes per GPU, each fed by one worker
@@ -42,6 +43,8 @@ struct GpuDevice {
 int gpu_count();
 // Whether they are simulated (NDFLOW_SIMULATED_GPUS).
 bool gpus_simulated();
+// Whether their ops run the CPU's kernels (ndflow::gpus_run_cpu_kernels).
+bool gpus_run_cpu_kernels();
 // Why there are none, for messages ("" when there are some).
 std::string gpu_absence_reason();
 // The GPU behind `device` (a gpu(i)). Throws DeviceError naming what exists otherwise.

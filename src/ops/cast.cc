@@ -82,7 +82,7 @@ void push_convert(const char* name, const Array& src, const Array& out, bool on_
       // Computed in the source's dtype: loading is exact, and store_as converts to the
       // target as the CPU does (float to integer included, which a load in the target's
       // dtype would do with the GPU's saturating conversion).
-      if (is_cuda_gpu(o.device())) cuda = cuda_unary(cuda::UnaryOp::kIdentity, o, s, s.dtype);
+      if (runs_cuda_kernels(o.device())) cuda = cuda_unary(cuda::UnaryOp::kIdentity, o, s, s.dtype);
       launch_parallel(name, VarsOf{&src}, VarsOf{&out}, o.device(), n, kernel, kParallelGrain,
                       std::move(cuda));
     });

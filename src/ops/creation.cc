@@ -44,7 +44,7 @@ constexpr double kMaxElements = 9.0e15;
 // arange, linspace and eye have no CUDA kernel: a CUDA GPU gets them made on the host and
 // copied (simulated GPUs run the host kernels themselves).
 Array arange(double start, double stop, double step, DType dtype, Device device) {
-  if (detail::is_cuda_gpu(device))
+  if (detail::runs_cuda_kernels(device))
     return arange(start, stop, step, dtype, Device::cpu()).copy_to(device);
   if (step == 0) throw ShapeError("ndflow: arange: step must not be zero");
   if (!std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step))
@@ -70,7 +70,7 @@ Array arange(double start, double stop, double step, DType dtype, Device device)
 
 Array linspace(double start, double stop, std::int64_t num_, bool endpoint, DType dtype,
                Device device) {
-  if (detail::is_cuda_gpu(device))
+  if (detail::runs_cuda_kernels(device))
     return linspace(start, stop, num_, endpoint, dtype, Device::cpu()).copy_to(device);
   if (num_ < 0)
     throw ShapeError("ndflow: linspace: number of samples, " + std::to_string(num_) +
@@ -108,7 +108,7 @@ Array linspace(double start, double stop, std::int64_t num_, bool endpoint, DTyp
 }
 
 Array eye(std::int64_t n, std::int64_t m, std::int64_t k, DType dtype, Device device) {
-  if (detail::is_cuda_gpu(device)) return eye(n, m, k, dtype, Device::cpu()).copy_to(device);
+  if (detail::runs_cuda_kernels(device)) return eye(n, m, k, dtype, Device::cpu()).copy_to(device);
   if (m == -1) m = n;
   if (n < 0 || m < 0)
     throw ShapeError("ndflow: eye: negative dimension (n=" + std::to_string(n) +

@@ -31,7 +31,7 @@ cuda::Operand operand_of(const ArrayImpl& a, const Shape& out) {
 
 }  // namespace
 
-bool is_cuda_gpu(Device device) { return !device.is_cpu() && !gpus_simulated(); }
+bool runs_cuda_kernels(Device device) { return !device.is_cpu() && !gpus_run_cpu_kernels(); }
 
 CudaLaunch cuda_sequence(std::vector<CudaLaunch> launches) {
   for (const CudaLaunch& l : launches)

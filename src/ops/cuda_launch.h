@@ -1,8 +1,8 @@
 // Launchers for the CUDA kernels of backends/cuda/kernels.h, built at the push from the
 // arrays' metadata (on the pushing thread) and run by the GPU lane's worker with its stream
 // (gpu_op.h). Each returns an empty CudaLaunch when the build has no CUDA or when the
-// kernel cannot take the arrays as they are (then a CUDA GPU refuses the op at the call,
-// saying so; simulated GPUs never use these).
+// kernel cannot take the arrays as they are (then a GPU running CUDA kernels refuses the op
+// at the call, saying so; simulated GPUs running the CPU's kernels never use these).
 #pragma once
 
 #include <cstdint>
@@ -14,9 +14,10 @@
 
 namespace ndflow::detail {
 
-// Whether `device` is a GPU driven through CUDA (not a simulated one): only then are the
+// Whether `device` runs the CUDA kernels: a CUDA GPU, or a simulated one under
+// NDFLOW_SIMULATED_GPU_KERNELS=cuda (which runs them on the host). Only then are the
 // launchers worth building.
-bool is_cuda_gpu(Device device);
+bool runs_cuda_kernels(Device device);
 
 // out (contiguous) = the value whose bytes (in out's dtype) are `bits`.
 CudaLaunch cuda_fill(const ArrayImpl& out, std::uint64_t bits);

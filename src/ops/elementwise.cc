@@ -307,7 +307,7 @@ Array binary_op(const char* op, const BinaryTable& table, const Array& a, const 
   if (!k.run) throw_unsupported(op, ai.dtype, bi.dtype);
   Array out = new_array(shape, k.out, ai.device());
   CudaLaunch cuda;
-  if (is_cuda_gpu(ai.device())) cuda = cuda_binary(k.cuda, *out.impl(), ai, bi, k.compute);
+  if (runs_cuda_kernels(ai.device())) cuda = cuda_binary(k.cuda, *out.impl(), ai, bi, k.compute);
   push_elements<3>(op, k.run, {out, a, b}, VarsOf{&a, &b}, VarsOf{&out}, std::move(cuda));
   return out;
 }
@@ -335,7 +335,7 @@ Array& inplace_op(const char* op, Array& self, const Array& other) {
   const bool same_view = &si == &oi || (oi.shape == si.shape && oi.strides == si.strides &&
                                         oi.offset == si.offset && oi.dtype == si.dtype);
   Array src = oi.storage == si.storage && !same_view ? other.copy() : other;
-  if (is_cuda_gpu(si.device()) && !si.is_contiguous()) {
+  if (runs_cuda_kernels(si.device()) && !si.is_contiguous()) {
     // CUDA kernels write contiguous results: compute one, then copy it into the view through
     // its strides (converting to its dtype, which the check above allows).
     const Array result = binary_op(op, kBinary<F>, self, src);
@@ -345,7 +345,7 @@ Array& inplace_op(const char* op, Array& self, const Array& other) {
     return self;
   }
   CudaLaunch cuda;
-  if (is_cuda_gpu(si.device())) cuda = cuda_binary(k.cuda, si, si, *src.impl(), k.compute);
+  if (runs_cuda_kernels(si.device())) cuda = cuda_binary(k.cuda, si, si, *src.impl(), k.compute);
   // self is read too: an earlier failure of its producer must fail this op (and stay on
   // self), not be cleared by it.
   push_elements<3>(op, k.run, {self, self, src}, VarsOf{&src, &self}, VarsOf{&self},
@@ -361,7 +361,7 @@ Array unary_op(const char* op, const UnaryTable& table, const Array& a) {
                      " is not supported; use logical ops or cast to an integer dtype");
   Array out = new_array(ai.shape, k.out, ai.device());
   CudaLaunch cuda;
-  if (is_cuda_gpu(ai.device())) cuda = cuda_unary(k.cuda, *out.impl(), ai, k.out);
+  if (runs_cuda_kernels(ai.device())) cuda = cuda_unary(k.cuda, *out.impl(), ai, k.out);
   push_elements<2>(op, k.run, {out, a}, VarsOf{&a}, VarsOf{&out}, std::move(cuda));
   return out;
 }
@@ -372,7 +372,7 @@ Array cast_to(const Array& a, DType t) {
   if (ai.dtype == t) return a;
   Array out = new_array(ai.shape, t, ai.device());
   CudaLaunch cuda;
-  if (is_cuda_gpu(ai.device()))  // in a's dtype, as astype (cast.cc) does
+  if (runs_cuda_kernels(ai.device()))  // in a's dtype, as astype (cast.cc) does
     cuda = cuda_unary(cuda::UnaryOp::kIdentity, *out.impl(), ai, ai.dtype);
   push_elements<2>("where", kCast[idx(ai.dtype) * kN + idx(t)], {out, a}, VarsOf{&a}, VarsOf{&out},
                    std::move(cuda));
@@ -457,7 +457,7 @@ template <class F>
 Array binary_scalar_op(const char* op, const Array& a, Scalar s, bool scalar_first) {
   const ArrayImpl& ai = impl_of(a, op);
   const DType sd = scalar_dtype(s, ai.dtype);
-  const bool cuda = is_cuda_gpu(ai.device());
+  const bool cuda = runs_cuda_kernels(ai.device());
   if (!cuda &&
       (!ai.is_contiguous() || ai.shape.numel() >= 2 * kParallelGrain || !ai.device().is_cpu())) {
     // Large or strided on the host: the general path (a 0-d operand costs nothing next to
@@ -491,7 +491,7 @@ Array binary_scalar_op(const char* op, const Array& a, Scalar s, bool scalar_fir
 template <class F>
 Array& inplace_scalar_op(const char* op, Array& self, Scalar s) {
   const ArrayImpl& si = impl_of(self, op);
-  if (is_cuda_gpu(si.device()) && si.is_contiguous()) {
+  if (runs_cuda_kernels(si.device()) && si.is_contiguous()) {
     const DType sd = scalar_dtype(s, si.dtype);
     const BinaryKernel& k = kInPlace<F>[idx(si.dtype) * kN + idx(sd)];
     if (k.run) {
@@ -562,7 +562,7 @@ Array where(const Array& condition, const Array& a, const Array& b) {
   const Array av = detail::cast_to(a, t), bv = detail::cast_to(b, t);
   Array out = detail::new_array(shape, t, ai.device());
   detail::CudaLaunch cuda;
-  if (detail::is_cuda_gpu(ai.device()))
+  if (detail::runs_cuda_kernels(ai.device()))
     cuda = detail::cuda_where(*out.impl(), ci, *av.impl(), *bv.impl());
   detail::push_elements<4>(op, detail::kWhere[detail::idx(ci.dtype) * detail::kN + detail::idx(t)],
                            {out, condition, av, bv}, detail::VarsOf{&condition, &av, &bv},

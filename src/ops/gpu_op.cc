@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "backends/cuda/kernels.h"
 #include "backends/cuda/nvtx.h"
 #include "gpu/gpu_storage.h"
 #include "ndflow/error.h"
@@ -137,10 +138,12 @@ void run_kernel(OpContext& ctx, GpuDevice& gpu, const std::vector<GpuStorage*>& 
   const Stream stream = op_stream.stream();
   StreamDevice& dev = *gpu.device;
   run_ordered(ctx, dev, stream, reads, writes, [&] {
-    if (dev.simulated())
-      dev.enqueue_host_work(stream, host);
-    else
+    if (!dev.simulated())
       launch_retrying_out_of_memory(gpu, cuda, reinterpret_cast<void*>(stream.handle));
+    else if (!gpus_run_cpu_kernels())  // NDFLOW_SIMULATED_GPU_KERNELS=cuda: on the host
+      dev.enqueue_host_work(stream, [cuda] { cuda(cuda::host_stream()); });
+    else
+      dev.enqueue_host_work(stream, host);
   });
 }
 
@@ -150,10 +153,11 @@ void push_gpu_kernel(const char* name, VarList reads, std::vector<GpuStorage*> r
                      VarList writes, std::vector<GpuStorage*> write_gpu, Device device,
                      HostKernel host, CudaLaunch cuda) {
   GpuDevice& gpu = gpu_device(device);
-  if (!gpu.device->simulated() && !cuda)
+  if (!cuda && !gpus_run_cpu_kernels())
     throw DeviceError(std::string("ndflow: ") + name +
-                      " does not run on CUDA GPUs yet (it runs on the CPU and on simulated "
-                      "GPUs); copy the array to the CPU with copy_to(cpu()) first");
+                      " has no CUDA kernel yet (it runs on the CPU, and on simulated GPUs "
+                      "running the CPU's kernels); copy the array to the CPU with "
+                      "copy_to(cpu()) first");
   Engine& engine = array_engine();
   engine.push(
       [gpu = &gpu, rg = std::move(read_gpu), wg = std::move(write_gpu), host = std::move(host),

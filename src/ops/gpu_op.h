@@ -19,7 +19,9 @@ using CudaLaunch = std::function<void(void* stream)>;
 using HostKernel = std::function<void()>;
 
 // Pushes an op on the lane of `kind` of GPU `device`. `host` runs on simulated GPUs, `cuda`
-// on CUDA ones; with no `cuda`, a CUDA GPU refuses the op at once (DeviceError).
+// on CUDA ones, and on simulated ones under NDFLOW_SIMULATED_GPU_KERNELS=cuda (given
+// cuda::host_stream() for its stream). Where the GPUs run CUDA kernels, an op with no `cuda`
+// is refused at once (DeviceError).
 void push_gpu_kernel(const char* name, VarList reads, std::vector<GpuStorage*> read_gpu,
                      VarList writes, std::vector<GpuStorage*> write_gpu, Device device,
                      HostKernel host, CudaLaunch cuda);

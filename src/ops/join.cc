@@ -100,7 +100,7 @@ Array concatenate(const std::vector<Array>& arrays, int axis) {
 
   // On a CUDA GPU: one strided copy kernel per input into its slice of the result.
   detail::CudaLaunch cuda;
-  if (detail::is_cuda_gpu(out.device())) {
+  if (detail::runs_cuda_kernels(out.device())) {
     std::vector<detail::CudaLaunch> copies;
     for (const Part& p : *parts) {
       const Array slice = detail::make_view(out, p.input.shape(), out_strides, p.out_offset);

@@ -212,7 +212,7 @@ std::atomic<bool> g_allow_tf32{false};
 // every operand, else one gemm per entry (a broadcast over two or more batch dims). gemm
 // itself takes any dtypes and strides (cuBLAS where it can, a plain kernel otherwise).
 detail::CudaLaunch cuda_gemm_of(const GemmJob& job) {
-  if (!detail::is_cuda_gpu(job.keep_c.device())) return {};
+  if (!detail::runs_cuda_kernels(job.keep_c.device())) return {};
   const auto matrix = [](const MatOperand& m) {
     cuda::GemmMatrix g;
     g.data = m.base;
@@ -325,7 +325,7 @@ MatOperand operand_of(const Array& x, std::int64_t rs, std::int64_t cs) {
 
 // result[i] = a[i] * b[i] where one of them is 0-d (dot's scaling case).
 Array scale(const Array& a, const Array& b) {
-  if (detail::is_cuda_gpu(a.device())) return multiply(a, b);  // the element-wise kernel
+  if (detail::runs_cuda_kernels(a.device())) return multiply(a, b);  // the element-wise kernel
   const bool a_scalar = a.ndim() == 0;
   const Array& s = a_scalar ? a : b;  // the 0-d one
   const Array& x = a_scalar ? b : a;

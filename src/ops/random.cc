@@ -62,7 +62,7 @@ void seed(std::uint64_t s) {
 // A CUDA GPU draws with cuRAND (not ndflow's Philox): one cuRAND seed per op, mixed from the
 // seed and the op's stream id (splitmix64), so the same program gives the same numbers.
 detail::CudaLaunch cuda_draw(bool normal, const Array& out, const Stream& st, double a, double b) {
-  if (!detail::is_cuda_gpu(out.device())) return {};
+  if (!detail::runs_cuda_kernels(out.device())) return {};
   std::uint64_t z = st.seed + 0x9E3779B97F4A7C15ull * (st.id + 1);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -144,7 +144,7 @@ Array normal(double mean, double stddev, const Shape& shape, DType dtype, Device
 
 Array randint(std::int64_t low, std::int64_t high, const Shape& shape, DType dtype, Device device) {
   // No CUDA kernel: drawn on the host (the same numbers as on the CPU), then copied.
-  if (detail::is_cuda_gpu(device))
+  if (detail::runs_cuda_kernels(device))
     return randint(low, high, shape, dtype, Device::cpu()).copy_to(device);
   if (!is_integral(dtype))
     throw DTypeError(std::string("ndflow: random::randint: dtype ") + dtype_name(dtype) +

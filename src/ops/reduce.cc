@@ -344,7 +344,7 @@ Array sum_or_mean(const Array& a, const std::vector<int>& axes, bool keepdims, b
   const ReducePlan plan = make_plan(ai, axes, keepdims, op);
   const DType out_dtype = mean ? mean_dtype(ai.dtype) : sum_dtype(ai.dtype);
   Array out = new_array(plan.out_shape, out_dtype, ai.device());
-  if (is_cuda_gpu(ai.device())) {
+  if (runs_cuda_kernels(ai.device())) {
     const DType acc = is_floating(ai.dtype) || mean ? kFloat64 : kInt64;
     push_cuda_reduce(op, mean ? cuda::ReduceOp::kMean : cuda::ReduceOp::kSum, a, out, acc,
                      axes_mask(axes, ai.shape.ndim(), op));
@@ -376,7 +376,7 @@ Array extreme(const Array& a, const std::vector<int>& axes, bool keepdims) {
     throw ShapeError(std::string("ndflow: ") + op + ": zero-size array to reduction operation " +
                      op + " which has no identity (shape " + ai.shape.to_string() + ")");
   Array out = new_array(plan.out_shape, ai.dtype, ai.device());
-  if (is_cuda_gpu(ai.device())) {
+  if (runs_cuda_kernels(ai.device())) {
     push_cuda_reduce(op, kMax ? cuda::ReduceOp::kMax : cuda::ReduceOp::kMin, a, out, ai.dtype,
                      axes_mask(axes, ai.shape.ndim(), op));
     return out;
@@ -403,7 +403,7 @@ Array arg_extreme(const Array& a, std::optional<int> axis, bool keepdims) {
     throw ShapeError(std::string("ndflow: ") + op + ": attempt to get " + op +
                      " of an empty sequence (shape " + ai.shape.to_string() + ")");
   Array out = new_array(plan.out_shape, kInt64, ai.device());
-  if (is_cuda_gpu(ai.device())) {
+  if (runs_cuda_kernels(ai.device())) {
     const std::vector<int> axes = axis ? std::vector<int>{*axis} : std::vector<int>{};
     push_cuda_reduce(op, kMax ? cuda::ReduceOp::kArgMax : cuda::ReduceOp::kArgMin, a, out, ai.dtype,
                      axes_mask(axes, ai.shape.ndim(), op));

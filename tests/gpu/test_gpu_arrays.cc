@@ -1,8 +1,10 @@
 // Arrays on GPUs: the lanes, the fences between streams, the copy lanes, host waits and the
-// allocator, checked against the CPU. CTest runs this suite twice:
+// allocator, checked against the CPU. CTest runs this suite three times:
 // - on two simulated GPUs (label gpusim, NDFLOW_SIMULATED_GPUS=2), everywhere. A simulated
 //   GPU runs the CPU kernels on one thread per stream, so results must equal the CPU's bit
 //   for bit, and any missing order between streams is a data race (TSan runs it too);
+// - on two simulated GPUs running the CUDA kernels' code on the host (label gpusim-cuda,
+//   NDFLOW_SIMULATED_GPU_KERNELS=cuda), in every build with CUDA, GPU or not;
 // - on CUDA GPUs (label gpu, NDFLOW_LOGICAL_GPUS=2, so one physical GPU does), where results
 //   may differ from the CPU's in the last bits; skipped, saying why, without a GPU.
 #include <gtest/gtest.h>
@@ -41,12 +43,12 @@ using GpuArrayTest = TwoGpuTest;
 
 ndflow::detail::GpuDevice& gpu(Device d) { return ndflow::detail::gpu_device(d); }
 
-// The CPU's values, exactly on simulated GPUs, within float rounding on CUDA ones (their
-// exp, tanh and sums round differently).
+// The CPU's values, exactly where the GPUs run the CPU's kernels, within float rounding
+// where they run CUDA's (whose exp, tanh and sums round differently).
 void expect_values(const std::vector<double>& got, const std::vector<double>& want,
                    const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
-  if (ndflow::gpus_simulated()) {
+  if (ndflow::gpus_run_cpu_kernels()) {
     ASSERT_EQ(got, want) << what;
     return;
   }
@@ -193,8 +195,8 @@ TEST_F(GpuArrayTest, ArraysOnDifferentDevicesAreRefusedAtTheCall) {
 }
 
 // The random programs of test_engine_modes.cc, with their arrays on a GPU (and visiting the
-// other GPU and the host), give the CPU's results on every engine shape: bit for bit on
-// simulated GPUs, within rounding on CUDA ones (cuBLAS and CUDA's tanh round differently).
+// other GPU and the host), give the CPU's results on every engine shape: bit for bit where
+// the GPUs run the CPU's kernels, within rounding where they run CUDA's (expect_values).
 TEST_F(GpuArrayTest, RandomProgramsOnGpusMatchTheCpu) {
   EngineOptions naive;
   naive.kind = EngineKind::kNaive;

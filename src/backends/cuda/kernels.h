@@ -4,8 +4,8 @@
 // (NDFLOW_HAS_CUDA). Every function enqueues work on `stream` and returns at once; a failed
 // launch throws DeviceError (NDFLOW_CUDA_CHECK), an unsupported dtype DTypeError.
 //
-// The calling thread must have the stream's device current: a GPU lane worker, which called
-// StreamDevice::bind_thread. gemm, uniform and normal keep one cuBLAS handle or cuRAND
+// The calling thread must have the stream's device current (except for host_stream()): a
+// GPU lane worker, which called StreamDevice::bind_thread. gemm, uniform and normal keep one cuBLAS handle or cuRAND
 // generator per (thread, device), so one thread must not call them for two streams at once.
 //
 // Out of memory (a cuBLAS workspace or handle, a cuRAND generator, stream-ordered scratch)
@@ -24,6 +24,20 @@
 namespace ndflow::cuda {
 
 inline constexpr int kMaxDims = 8;
+
+// A `stream` argument that runs the kernels' own code on the calling thread, over host
+// memory, instead of launching it: element-wise functions run their per-element device
+// code in a loop, reduce runs its blocks' folds and combining trees one after the other,
+// uniform and normal use cuRAND's host generator (same Philox type, seed and offset), and
+// gemm its plain kernel (cuBLAS has no host path). Simulated GPUs use it under
+// NDFLOW_SIMULATED_GPU_KERNELS=cuda, so that CI checks these kernels' indexing, conversions
+// and reduction order on machines without a GPU; their float functions (exp, tanh, pow) are
+// then the host's, which may round differently from CUDA's. Never touches the CUDA runtime.
+// (The address of a static: no CUDA stream handle can equal it.)
+inline void* host_stream() noexcept {
+  static char tag;
+  return &tag;
+}
 
 // An operand seen in the output's shape: its first element and its strides in elements
 // (0 along broadcast dimensions).

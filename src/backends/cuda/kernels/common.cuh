@@ -1,8 +1,9 @@
 // What the kernels of kernels/*.cu share: loading and storing any dtype as a compute type,
-// NumPy's integer wrapping, launch sizes, and the element indexing of the element-wise
-// kernels. Device code converts on the fly (a switch on a dtype that is the same for every
-// thread), so each kernel is a template over its compute type only: six instantiations,
-// not one per dtype triple.
+// NumPy's integer wrapping, launch sizes, running a kernel on a stream or on the host, and
+// the element indexing of the element-wise kernels. What a thread does is __host__
+// __device__ code, which host_stream() (kernels.h) runs on the host. Device code converts on
+// the fly (a switch on a dtype that is the same for every thread), so each kernel is a
+// template over its compute type only: six instantiations, not one per dtype triple.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -95,6 +96,31 @@ __device__ __forceinline__ std::int64_t grid_stride() {
   return static_cast<std::int64_t>(blockDim.x) * gridDim.x;
 }
 
+// --- where a kernel runs ----------------------------------------------------------------------
+
+// Whether `stream` is kernels.h's host_stream(): run the kernel's code here, on host memory.
+inline bool on_host(void* stream) noexcept { return stream == host_stream(); }
+
+template <class F>
+__global__ void elements_kernel(F f, std::int64_t n) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) f(i);
+}
+
+// Runs f(i) for every i in [0, n): a grid-stride kernel on `stream`, or a loop on the
+// calling thread for host_stream(). f is a functor whose operator() is __host__ __device__,
+// so the one body is what the GPU runs and what the host checks. `launch` names the launch
+// in an error ("launch of the unary kernel").
+template <class F>
+void for_each_element(void* stream, std::int64_t n, const F& f, const char* launch) {
+  if (n <= 0) return;
+  if (on_host(stream)) {
+    for (std::int64_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  elements_kernel<F><<<blocks_for(n), kThreads, 0, as_stream(stream)>>>(f, n);
+  check(cudaGetLastError(), launch, __FILE__, __LINE__);
+}
+
 // --- dtypes on the device -------------------------------------------------------------------
 
 template <class C>
@@ -104,7 +130,7 @@ inline constexpr bool is_bool_v = std::is_same_v<C, bool>;
 
 // Element i of `data` (dtype t) as C. bool storage holds 0 or 1; any nonzero byte reads true.
 template <class C>
-__device__ __forceinline__ C load_as(const void* data, DType t, std::int64_t i) {
+__host__ __device__ __forceinline__ C load_as(const void* data, DType t, std::int64_t i) {
   switch (t) {
     case DType::kBool:
       return static_cast<C>(static_cast<const std::uint8_t*>(data)[i] != 0);
@@ -127,7 +153,7 @@ __device__ __forceinline__ C load_as(const void* data, DType t, std::int64_t i) 
 // saturates instead, and turns NaN into 0.
 // (std::numeric_limits is host code to nvcc, hence the constants.)
 template <class I, class C>
-__device__ __forceinline__ I float_to_int_as_x86(C v) {
+__host__ __device__ __forceinline__ I float_to_int_as_x86(C v) {
   static_assert(std::is_same_v<I, std::int32_t> || std::is_same_v<I, std::int64_t>);
   constexpr bool k64 = std::is_same_v<I, std::int64_t>;
   constexpr double kLimit = k64 ? 9223372036854775808.0 : 2147483648.0;  // 2^63, 2^31
@@ -140,7 +166,7 @@ __device__ __forceinline__ I float_to_int_as_x86(C v) {
 // Stores v (of type C) as element i of `data` (dtype t), converting as static_cast does on
 // the CPU (x86), float-to-integer overflow and NaN included.
 template <class C>
-__device__ __forceinline__ void store_as(void* data, DType t, std::int64_t i, C v) {
+__host__ __device__ __forceinline__ void store_as(void* data, DType t, std::int64_t i, C v) {
   switch (t) {
     case DType::kBool:
       static_cast<std::uint8_t*>(data)[i] = static_cast<bool>(v) ? 1 : 0;
@@ -176,7 +202,7 @@ __device__ __forceinline__ void store_as(void* data, DType t, std::int64_t i, C 
 }
 
 template <class C>
-__device__ __forceinline__ bool is_nan(C v) {
+__host__ __device__ __forceinline__ bool is_nan(C v) {
   if constexpr (is_float_v<C>)
     return v != v;
   else
@@ -198,7 +224,7 @@ using wrap_t = typename Wrap<T>::type;
 
 // a + b: logical or for bool, wrapping for integers (sums use it too).
 template <class C>
-__device__ __forceinline__ C add(C a, C b) {
+__host__ __device__ __forceinline__ C add(C a, C b) {
   if constexpr (is_bool_v<C>)
     return a || b;
   else
@@ -264,8 +290,8 @@ Operands<K> make_operands(const OutShape& shape, const Operand* const (&ops)[K])
 
 // Device side: the element offset of each operand for output index i.
 template <int K>
-__device__ __forceinline__ void operand_offsets(const Operands<K>& ops, std::int64_t i,
-                                                std::int64_t (&off)[K]) {
+__host__ __device__ __forceinline__ void operand_offsets(const Operands<K>& ops, std::int64_t i,
+                                                         std::int64_t (&off)[K]) {
 #pragma unroll
   for (int k = 0; k < K; ++k) off[k] = ops.layout[k] == Layout::kLinear ? i : 0;
   if (!ops.any_strided) return;

@@ -1,7 +1,7 @@
-// fill, unary, binary and where (kernels.h): one grid-stride kernel each over the output's
-// linear index, templated on the compute type; the op and the operands' dtypes are switches
-// that every thread takes the same way. The semantics are the CPU functors' (backends/cpu/
-// elementwise_kernels.h), which follow NumPy.
+// fill, unary, binary, copy_into and where (kernels.h): one grid-stride kernel each over the
+// output's linear index (for_each_element), whose body is a functor templated on the compute
+// type; the op and the operands' dtypes are switches that every thread takes the same way. The
+// semantics are the CPU functors' (backends/cpu/ elementwise_kernels.h), which follow NumPy.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -20,7 +20,7 @@ namespace {
 // (which the callers do not pass for these ops) goes through double.
 
 template <class C>
-__device__ __forceinline__ C dev_exp(C x) {
+__host__ __device__ __forceinline__ C dev_exp(C x) {
   if constexpr (std::is_same_v<C, float>)
     return expf(x);
   else if constexpr (std::is_same_v<C, double>)
@@ -29,7 +29,7 @@ __device__ __forceinline__ C dev_exp(C x) {
     return static_cast<C>(exp(static_cast<double>(x)));
 }
 template <class C>
-__device__ __forceinline__ C dev_log(C x) {
+__host__ __device__ __forceinline__ C dev_log(C x) {
   if constexpr (std::is_same_v<C, float>)
     return logf(x);
   else if constexpr (std::is_same_v<C, double>)
@@ -38,7 +38,7 @@ __device__ __forceinline__ C dev_log(C x) {
     return static_cast<C>(log(static_cast<double>(x)));
 }
 template <class C>
-__device__ __forceinline__ C dev_sqrt(C x) {
+__host__ __device__ __forceinline__ C dev_sqrt(C x) {
   if constexpr (std::is_same_v<C, float>)
     return sqrtf(x);
   else if constexpr (std::is_same_v<C, double>)
@@ -47,7 +47,7 @@ __device__ __forceinline__ C dev_sqrt(C x) {
     return static_cast<C>(sqrt(static_cast<double>(x)));
 }
 template <class C>
-__device__ __forceinline__ C dev_tanh(C x) {
+__host__ __device__ __forceinline__ C dev_tanh(C x) {
   if constexpr (std::is_same_v<C, float>)
     return tanhf(x);
   else if constexpr (std::is_same_v<C, double>)
@@ -56,7 +56,7 @@ __device__ __forceinline__ C dev_tanh(C x) {
     return static_cast<C>(tanh(static_cast<double>(x)));
 }
 template <class C>
-__device__ __forceinline__ C dev_sigmoid(C x) {
+__host__ __device__ __forceinline__ C dev_sigmoid(C x) {
   if constexpr (is_float_v<C>)
     return C(1) / (C(1) + dev_exp(-x));
   else
@@ -66,7 +66,7 @@ __device__ __forceinline__ C dev_sigmoid(C x) {
 // Integer power by squaring, wrapping like NumPy; a negative exponent gives what the exact
 // result truncates to (1 for base 1, +-1 for base -1, else 0), as on the CPU.
 template <class C>
-__device__ C integer_power(C base, C exponent) {
+__host__ __device__ C integer_power(C base, C exponent) {
   if constexpr (std::is_signed_v<C>) {
     if (exponent < 0) {
       if (base == 1) return 1;
@@ -86,7 +86,7 @@ __device__ C integer_power(C base, C exponent) {
 }
 
 template <class C>
-__device__ __forceinline__ C apply_binary(BinaryOp op, C a, C b) {
+__host__ __device__ __forceinline__ C apply_binary(BinaryOp op, C a, C b) {
   switch (op) {
     case BinaryOp::kAdd:
       return add(a, b);
@@ -142,7 +142,7 @@ __device__ __forceinline__ C apply_binary(BinaryOp op, C a, C b) {
 }
 
 template <class C>
-__device__ __forceinline__ C apply_unary(UnaryOp op, C x) {
+__host__ __device__ __forceinline__ C apply_unary(UnaryOp op, C x) {
   switch (op) {
     case UnaryOp::kIdentity:
       return x;
@@ -181,56 +181,70 @@ __device__ __forceinline__ C apply_unary(UnaryOp op, C x) {
     return x < C(0) ? C(0) : x;  // NaN stays NaN
 }
 
-// --- kernels --------------------------------------------------------------------------------
+// --- what one thread does for output element i -----------------------------------------------
+// Functors for for_each_element (common.cuh): the kernel's body, on the GPU or the host.
 
 // U: an unsigned type of the element's size; the value's bytes are copied as they are.
 template <class U>
-__global__ void fill_kernel(U* out, std::int64_t n, U value) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) out[i] = value;
-}
+struct FillElement {
+  U* out;
+  U value;
+  __host__ __device__ void operator()(std::int64_t i) const { out[i] = value; }
+};
 
 template <class C>
-__global__ void unary_kernel(UnaryOp op, void* out, DType out_dtype, Operands<1> in,
-                             std::int64_t n) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+struct UnaryElement {
+  UnaryOp op;
+  void* out;
+  DType out_dtype;
+  Operands<1> in;
+  __host__ __device__ void operator()(std::int64_t i) const {
     std::int64_t off[1];
     operand_offsets(in, i, off);
     store_as<C>(out, out_dtype, i, apply_unary<C>(op, load_as<C>(in.data[0], in.dtype[0], off[0])));
   }
-}
+};
 
 template <class C>
-__global__ void binary_kernel(BinaryOp op, void* out, DType out_dtype, Operands<2> in,
-                              std::int64_t n) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+struct BinaryElement {
+  BinaryOp op;
+  void* out;
+  DType out_dtype;
+  Operands<2> in;
+  __host__ __device__ void operator()(std::int64_t i) const {
     std::int64_t off[2];
     operand_offsets(in, i, off);
     const C a = load_as<C>(in.data[0], in.dtype[0], off[0]);
     const C b = load_as<C>(in.data[1], in.dtype[1], off[1]);
     store_as<C>(out, out_dtype, i, apply_binary<C>(op, a, b));
   }
-}
+};
 
-// The scalar is converted to C once per thread, from the parameter's bytes, as the array's
-// elements are: load_as reads it as element 0 of a one-element array of its dtype.
+// s: the scalar converted to C (on the host, at the launch) as the array's elements are.
 template <class C>
-__global__ void binary_scalar_kernel(BinaryOp op, void* out, DType out_dtype, Operands<1> in,
-                                     std::uint64_t scalar_bits, DType scalar_dtype,
-                                     bool scalar_first, std::int64_t n) {
-  const C s = load_as<C>(&scalar_bits, scalar_dtype, 0);
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+struct BinaryScalarElement {
+  BinaryOp op;
+  void* out;
+  DType out_dtype;
+  Operands<1> in;
+  C s;
+  bool scalar_first;
+  __host__ __device__ void operator()(std::int64_t i) const {
     std::int64_t off[1];
     operand_offsets(in, i, off);
     const C x = load_as<C>(in.data[0], in.dtype[0], off[0]);
     store_as<C>(out, out_dtype, i,
                 scalar_first ? apply_binary<C>(op, s, x) : apply_binary<C>(op, x, s));
   }
-}
+};
 
 // Operands: {cond, a, b}. Only the chosen one of a and b is read.
 template <class T>
-__global__ void where_kernel(void* out, DType t, Operands<3> in, std::int64_t n) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+struct WhereElement {
+  void* out;
+  DType t;
+  Operands<3> in;
+  __host__ __device__ void operator()(std::int64_t i) const {
     std::int64_t off[3];
     operand_offsets(in, i, off);
     const T v = load_as<bool>(in.data[0], in.dtype[0], off[0])
@@ -238,25 +252,26 @@ __global__ void where_kernel(void* out, DType t, Operands<3> in, std::int64_t n)
                     : load_as<T>(in.data[2], in.dtype[2], off[2]);
     store_as<T>(out, t, i, v);
   }
-}
+};
 
 // Operands: {out, in}, in the input's type C.
 template <class C>
-__global__ void copy_into_kernel(Operands<2> ops, std::int64_t n) {
-  void* out = const_cast<void*>(ops.data[0]);  // the written operand (see copy_into)
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+struct CopyIntoElement {
+  Operands<2> ops;
+  __host__ __device__ void operator()(std::int64_t i) const {
+    void* out = const_cast<void*>(ops.data[0]);  // the written operand (see copy_into)
     std::int64_t off[2];
     operand_offsets(ops, i, off);
     store_as<C>(out, ops.dtype[0], off[0], load_as<C>(ops.data[1], ops.dtype[1], off[1]));
   }
-}
+};
 
 template <class U>
-void launch_fill(cudaStream_t stream, void* out, std::int64_t n, const void* value) {
+void launch_fill(void* stream, void* out, std::int64_t n, const void* value) {
   U bits;
   std::memcpy(&bits, value, sizeof(U));
-  fill_kernel<U><<<blocks_for(n), kThreads, 0, stream>>>(static_cast<U*>(out), n, bits);
-  NDFLOW_CUDA_CHECK_LAUNCH("fill_kernel");
+  for_each_element(stream, n, FillElement<U>{static_cast<U*>(out), bits},
+                   "launch of the fill kernel");
 }
 
 // What every element-wise launcher does around its kernel: nothing for an empty shape;
@@ -275,16 +290,15 @@ void over_elements(const OutShape& shape, const Operand* const (&ops)[K], DType 
 }  // namespace impl
 
 void fill(void* stream, void* out, DType t, std::int64_t n, const void* value) {
-  if (n <= 0) return;
   switch (dtype_size(t)) {
     case 1:
-      impl::launch_fill<std::uint8_t>(impl::as_stream(stream), out, n, value);
+      impl::launch_fill<std::uint8_t>(stream, out, n, value);
       return;
     case 4:
-      impl::launch_fill<std::uint32_t>(impl::as_stream(stream), out, n, value);
+      impl::launch_fill<std::uint32_t>(stream, out, n, value);
       return;
     case 8:
-      impl::launch_fill<std::uint64_t>(impl::as_stream(stream), out, n, value);
+      impl::launch_fill<std::uint64_t>(stream, out, n, value);
       return;
     default:
       throw DTypeError(std::string("ndflow: cuda::fill: dtype ") + dtype_name(t) +
@@ -296,10 +310,8 @@ void unary(void* stream, UnaryOp op, void* out, DType out_dtype, const Operand& 
            const OutShape& shape) {
   const Operand* ops[1] = {&a};
   impl::over_elements(shape, ops, compute, [&](auto tag, const auto& in, std::int64_t n) {
-    impl::unary_kernel<decltype(tag)>
-        <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(op, out, out_dtype,
-                                                                              in, n);
-    NDFLOW_CUDA_CHECK_LAUNCH("unary_kernel");
+    impl::for_each_element(stream, n, impl::UnaryElement<decltype(tag)>{op, out, out_dtype, in},
+                           "launch of the unary kernel");
   });
 }
 
@@ -307,10 +319,8 @@ void binary(void* stream, BinaryOp op, void* out, DType out_dtype, const Operand
             const Operand& b, DType compute, const OutShape& shape) {
   const Operand* ops[2] = {&a, &b};
   impl::over_elements(shape, ops, compute, [&](auto tag, const auto& in, std::int64_t n) {
-    impl::binary_kernel<decltype(tag)>
-        <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(op, out, out_dtype,
-                                                                              in, n);
-    NDFLOW_CUDA_CHECK_LAUNCH("binary_kernel");
+    impl::for_each_element(stream, n, impl::BinaryElement<decltype(tag)>{op, out, out_dtype, in},
+                           "launch of the binary kernel");
   });
 }
 
@@ -319,19 +329,20 @@ void binary_scalar(void* stream, BinaryOp op, void* out, DType out_dtype, const 
                    const OutShape& shape) {
   const Operand* ops[1] = {&a};
   impl::over_elements(shape, ops, compute, [&](auto tag, const auto& in, std::int64_t n) {
-    impl::binary_scalar_kernel<decltype(tag)>
-        <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(
-            op, out, out_dtype, in, scalar_bits, scalar_dtype, scalar_first, n);
-    NDFLOW_CUDA_CHECK_LAUNCH("binary_scalar_kernel");
+    using C = decltype(tag);
+    // The scalar's bytes read as element 0 of a one-element array of its dtype.
+    const C s = impl::load_as<C>(&scalar_bits, scalar_dtype, 0);
+    impl::for_each_element(stream, n,
+                           impl::BinaryScalarElement<C>{op, out, out_dtype, in, s, scalar_first},
+                           "launch of the binary-scalar kernel");
   });
 }
 
 void copy_into(void* stream, const Operand& out, const Operand& a, const OutShape& shape) {
   const Operand* ops[2] = {&out, &a};
   impl::over_elements(shape, ops, a.dtype, [&](auto tag, const auto& both, std::int64_t n) {
-    impl::copy_into_kernel<decltype(tag)>
-        <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(both, n);
-    NDFLOW_CUDA_CHECK_LAUNCH("copy_into_kernel");
+    impl::for_each_element(stream, n, impl::CopyIntoElement<decltype(tag)>{both},
+                           "launch of the copy_into kernel");
   });
 }
 
@@ -339,9 +350,8 @@ void where(void* stream, void* out, DType t, const Operand& cond, const Operand&
            const Operand& b, const OutShape& shape) {
   const Operand* ops[3] = {&cond, &a, &b};
   impl::over_elements(shape, ops, t, [&](auto tag, const auto& in, std::int64_t n) {
-    impl::where_kernel<decltype(tag)>
-        <<<impl::blocks_for(n), impl::kThreads, 0, impl::as_stream(stream)>>>(out, t, in, n);
-    NDFLOW_CUDA_CHECK_LAUNCH("where_kernel");
+    impl::for_each_element(stream, n, impl::WhereElement<decltype(tag)>{out, t, in},
+                           "launch of the where kernel");
   });
 }
 

@@ -1,8 +1,9 @@
-// gemm (kernels.h): cuBLAS for float operands it can read in place, a plain kernel for
-// the rest. cuBLAS is column-major; a row-major matrix with row stride ld is its transpose
-// seen column-major with leading dimension ld. So row-major C = A * B is column-major
-// C^T = B^T * A^T: the same call with the operands swapped and m and n exchanged. An operand
-// stored column-major (a transposed view) is read with CUBLAS_OP_T instead.
+// gemm (kernels.h): cuBLAS for float operands it can read in place, a plain kernel for the
+// rest, and for everything on the host. cuBLAS is column-major; a row-major matrix with row
+// stride ld is its transpose seen column-major with leading dimension ld. So row-major
+// C = A * B is column-major C^T = B^T * A^T: the same call with the operands swapped and m
+// and n exchanged. An operand stored column-major (a transposed view) is read with
+// CUBLAS_OP_T instead.
 #include <cublas_v2.h>
 
 #include <algorithm>
@@ -30,11 +31,11 @@ cublasHandle_t blas_handle(cudaStream_t stream) {
 
 // One thread per element of C: the sum over k in C's compute type, reading a and b through
 // any strides and dtypes. For integer, bool and mixed-dtype products, which cuBLAS does not
-// do, and for layouts it cannot read; k == 0 leaves the empty sum, zero.
+// do, for layouts it cannot read, and on the host; k == 0 leaves the empty sum, zero.
 template <class C>
-__global__ void plain_gemm_kernel(GemmArgs g) {
-  const std::int64_t total = g.batch * g.m * g.n;
-  for (std::int64_t i = first_index(); i < total; i += grid_stride()) {
+struct PlainGemmElement {
+  GemmArgs g;
+  __host__ __device__ void operator()(std::int64_t i) const {
     const std::int64_t j = i % g.n, row = (i / g.n) % g.m, p = i / (g.m * g.n);
     const std::int64_t a0 = p * g.a.batch_stride + row * g.a.rs;
     const std::int64_t b0 = p * g.b.batch_stride + j * g.b.cs;
@@ -52,13 +53,12 @@ __global__ void plain_gemm_kernel(GemmArgs g) {
     }
     store_as<C>(g.c, g.t, p * g.batch_stride_c + row * g.ldc + j, acc);
   }
-}
+};
 
-void plain_gemm(cudaStream_t stream, const GemmArgs& g) {
+void plain_gemm(void* stream, const GemmArgs& g) {
   visit_dtype(g.t, [&](auto tag) {
-    using C = decltype(tag);
-    plain_gemm_kernel<C><<<blocks_for(g.batch * g.m * g.n), kThreads, 0, stream>>>(g);
-    NDFLOW_CUDA_CHECK_LAUNCH("plain_gemm_kernel");
+    for_each_element(stream, g.batch * g.m * g.n, PlainGemmElement<decltype(tag)>{g},
+                     "launch of the plain gemm kernel");
   });
 }
 
@@ -88,12 +88,12 @@ bool cublas_can_run(const GemmArgs& g, BlasOperand* a, BlasOperand* b) {
 
 void gemm(void* stream, const GemmArgs& g) {
   if (g.batch <= 0 || g.m <= 0 || g.n <= 0) return;
-  const cudaStream_t s = impl::as_stream(stream);
   impl::BlasOperand a, b;
-  if (!impl::cublas_can_run(g, &a, &b)) {
-    impl::plain_gemm(s, g);
+  if (impl::on_host(stream) || !impl::cublas_can_run(g, &a, &b)) {
+    impl::plain_gemm(stream, g);
     return;
   }
+  const cudaStream_t s = impl::as_stream(stream);
   const cublasHandle_t h = impl::blas_handle(s);
   NDFLOW_CUBLAS_CHECK(cublasSetStream(h, s));
   NDFLOW_CUBLAS_CHECK(

@@ -1,4 +1,5 @@
-// uniform and normal (kernels.h) through cuRAND's host API with the Philox4_32_10 generator.
+// uniform and normal (kernels.h) through cuRAND's host API with the Philox4_32_10 generator
+// (a device generator on a GPU stream, a host generator for host_stream()).
 // The generator is told the seed and offset before every call, so its numbers depend on
 // (seed, offset, n) only: never on the stream, the timing, or what it generated before.
 #include <curand.h>
@@ -15,16 +16,36 @@ namespace ndflow::cuda {
 namespace impl {
 namespace {
 
-// The generator for `stream` (see PerStreamHandles), set to (seed, offset).
-curandGenerator_t generator(cudaStream_t stream, std::uint64_t seed, std::uint64_t offset) {
-  thread_local PerStreamHandles<curandGenerator_t> generators(
-      [](curandGenerator_t g) { (void)curandDestroyGenerator(g); });
-  const curandGenerator_t g = generators.get(stream, [] {
-    curandGenerator_t created = nullptr;
-    NDFLOW_CURAND_CHECK(curandCreateGenerator(&created, CURAND_RNG_PSEUDO_PHILOX4_32_10));
-    return created;
-  });
-  NDFLOW_CURAND_CHECK(curandSetStream(g, stream));
+// cuRAND's host generator (host_stream()), one per thread, made on first use.
+struct HostGenerator {
+  curandGenerator_t g = nullptr;
+  HostGenerator() = default;
+  ~HostGenerator() {
+    if (g) (void)curandDestroyGenerator(g);
+  }
+  HostGenerator(const HostGenerator&) = delete;
+  HostGenerator& operator=(const HostGenerator&) = delete;
+};
+
+// The generator for `stream` (see PerStreamHandles), or the host generator for
+// host_stream(), set to (seed, offset).
+curandGenerator_t generator(void* stream, std::uint64_t seed, std::uint64_t offset) {
+  curandGenerator_t g = nullptr;
+  if (on_host(stream)) {
+    thread_local HostGenerator host;
+    if (!host.g)
+      NDFLOW_CURAND_CHECK(curandCreateGeneratorHost(&host.g, CURAND_RNG_PSEUDO_PHILOX4_32_10));
+    g = host.g;
+  } else {
+    thread_local PerStreamHandles<curandGenerator_t> generators(
+        [](curandGenerator_t d) { (void)curandDestroyGenerator(d); });
+    g = generators.get(as_stream(stream), [] {
+      curandGenerator_t created = nullptr;
+      NDFLOW_CURAND_CHECK(curandCreateGenerator(&created, CURAND_RNG_PSEUDO_PHILOX4_32_10));
+      return created;
+    });
+    NDFLOW_CURAND_CHECK(curandSetStream(g, as_stream(stream)));
+  }
   NDFLOW_CURAND_CHECK(curandSetPseudoRandomGeneratorSeed(g, seed));
   NDFLOW_CURAND_CHECK(curandSetGeneratorOffset(g, offset));
   return g;
@@ -33,14 +54,17 @@ curandGenerator_t generator(cudaStream_t stream, std::uint64_t seed, std::uint64
 // cuRAND's uniforms lie in (0, 1]; NumPy's interval is [low, high): use 1 - u, and keep
 // values that rounding carries up to high below it, as the CPU does (ops/random.cc).
 template <class T>
-__global__ void scale_uniform_kernel(T* p, std::int64_t n, double low, double width, T top,
-                                     bool clamp) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+struct ScaleUniformElement {
+  T* p;
+  double low, width;
+  T top;
+  bool clamp;
+  __host__ __device__ void operator()(std::int64_t i) const {
     T v = static_cast<T>(low + width * (1.0 - static_cast<double>(p[i])));
     if (clamp && v > top) v = top;
     p[i] = v;
   }
-}
+};
 
 template <class T>
 void generate_uniform(curandGenerator_t g, T* out, std::size_t n) {
@@ -61,15 +85,14 @@ void generate_normal(curandGenerator_t g, T* out, std::size_t n, double mean, do
 }
 
 template <class T>
-void uniform_of(cudaStream_t stream, T* out, std::int64_t n, std::uint64_t seed,
-                std::uint64_t offset, double low, double high) {
+void uniform_of(void* stream, T* out, std::int64_t n, std::uint64_t seed, std::uint64_t offset,
+                double low, double high) {
   generate_uniform(generator(stream, seed, offset), out, static_cast<std::size_t>(n));
   const bool clamp = low < high;
   const T top =
       clamp ? std::nextafter(static_cast<T>(high), static_cast<T>(low)) : static_cast<T>(high);
-  scale_uniform_kernel<T>
-      <<<blocks_for(n), kThreads, 0, stream>>>(out, n, low, high - low, top, clamp);
-  NDFLOW_CUDA_CHECK_LAUNCH("scale_uniform_kernel");
+  for_each_element(stream, n, ScaleUniformElement<T>{out, low, high - low, top, clamp},
+                   "launch of the uniform scaling kernel");
 }
 
 // The seed of an odd count's last value: another sequence, so that it overlaps none of the
@@ -77,20 +100,26 @@ void uniform_of(cudaStream_t stream, T* out, std::int64_t n, std::uint64_t seed,
 constexpr std::uint64_t kTailSeedMix = 0x9E3779B97F4A7C15ull;
 
 template <class T>
-void normal_of(cudaStream_t stream, T* out, std::int64_t n, std::uint64_t seed,
-               std::uint64_t offset, double mean, double stddev) {
+void normal_of(void* stream, T* out, std::int64_t n, std::uint64_t seed, std::uint64_t offset,
+               double mean, double stddev) {
   const std::int64_t even = n - n % 2;
   if (even > 0)
     generate_normal(generator(stream, seed, offset), out, static_cast<std::size_t>(even), mean,
                     stddev);
   if (even == n) return;
   // cuRAND makes normals in pairs: the last value of an odd count comes from a pair made in
-  // stream-ordered scratch.
-  with_stream_scratch(2 * sizeof(T), stream, [&](void* pair) {
-    generate_normal(generator(stream, seed ^ kTailSeedMix, offset), static_cast<T*>(pair), 2, mean,
-                    stddev);
+  // scratch memory, stream-ordered on a GPU.
+  const std::uint64_t tail_seed = seed ^ kTailSeedMix;
+  if (on_host(stream)) {
+    T pair[2];
+    generate_normal(generator(stream, tail_seed, offset), pair, 2, mean, stddev);
+    out[even] = pair[0];
+    return;
+  }
+  with_stream_scratch(2 * sizeof(T), as_stream(stream), [&](void* pair) {
+    generate_normal(generator(stream, tail_seed, offset), static_cast<T*>(pair), 2, mean, stddev);
     NDFLOW_CUDA_CHECK(
-        cudaMemcpyAsync(out + even, pair, sizeof(T), cudaMemcpyDeviceToDevice, stream));
+        cudaMemcpyAsync(out + even, pair, sizeof(T), cudaMemcpyDeviceToDevice, as_stream(stream)));
   });
 }
 
@@ -108,10 +137,9 @@ void uniform(void* stream, void* out, DType t, std::int64_t n, std::uint64_t see
   impl::check_floating("uniform", t);
   if (n <= 0) return;
   if (t == kFloat32)
-    impl::uniform_of(impl::as_stream(stream), static_cast<float*>(out), n, seed, offset, low, high);
+    impl::uniform_of(stream, static_cast<float*>(out), n, seed, offset, low, high);
   else
-    impl::uniform_of(impl::as_stream(stream), static_cast<double*>(out), n, seed, offset, low,
-                     high);
+    impl::uniform_of(stream, static_cast<double*>(out), n, seed, offset, low, high);
 }
 
 void normal(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed,
@@ -119,11 +147,9 @@ void normal(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed
   impl::check_floating("normal", t);
   if (n <= 0) return;
   if (t == kFloat32)
-    impl::normal_of(impl::as_stream(stream), static_cast<float*>(out), n, seed, offset, mean,
-                    stddev);
+    impl::normal_of(stream, static_cast<float*>(out), n, seed, offset, mean, stddev);
   else
-    impl::normal_of(impl::as_stream(stream), static_cast<double*>(out), n, seed, offset, mean,
-                    stddev);
+    impl::normal_of(stream, static_cast<double*>(out), n, seed, offset, mean, stddev);
 }
 
 }  // namespace ndflow::cuda

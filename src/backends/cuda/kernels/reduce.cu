@@ -5,13 +5,14 @@
 // shape (which fixes the chunks and the block size), so a float sum rounds the same way
 // every run. Semantics are the CPU's (ops/reduce.cc): sums wrap for integers; max and min
 // propagate NaN; argmax and argmin give the first extreme, or the first NaN, as an index
-// into the reduced axes flattened row-major.
-#include <math_constants.h>
-
+// into the reduced axes flattened row-major. For host_stream(), reduce_on_host runs the same
+// blocks, folds and trees one after the other.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "backends/cuda/kernels.h"
 #include "backends/cuda/kernels/common.cuh"
@@ -66,9 +67,9 @@ ReduceGeometry make_geometry(const OutShape& in, std::uint32_t mask) {
 
 // The offset of the i-th element (row-major) of dims/strides; i < the product of dims, so
 // the outermost coordinate is what is left of i, without a division.
-__device__ __forceinline__ std::int64_t offset_of(std::int64_t i, int ndim,
-                                                  const std::int64_t* dims,
-                                                  const std::int64_t* strides) {
+__host__ __device__ __forceinline__ std::int64_t offset_of(std::int64_t i, int ndim,
+                                                           const std::int64_t* dims,
+                                                           const std::int64_t* strides) {
   std::int64_t off = 0;
   for (int d = ndim - 1; d > 0; --d) {
     const std::int64_t q = i / dims[d];
@@ -84,22 +85,23 @@ struct Acc {
   std::int64_t index;  // of v in the reduced range; -1 while nothing is seen
 };
 
-__device__ __forceinline__ bool is_sum(ReduceOp op) {
+__host__ __device__ __forceinline__ bool is_sum(ReduceOp op) {
   return op == ReduceOp::kSum || op == ReduceOp::kMean;
 }
 
-__device__ __forceinline__ bool is_max(ReduceOp op) {
+__host__ __device__ __forceinline__ bool is_max(ReduceOp op) {
   return op == ReduceOp::kMax || op == ReduceOp::kArgMax;
 }
 
 template <class C>
-__device__ __forceinline__ bool better(ReduceOp op, C x, C best) {
+__host__ __device__ __forceinline__ bool better(ReduceOp op, C x, C best) {
   return is_max(op) ? x > best : x < best;
 }
 
 // Folds element x (at reduced index r) into acc; r grows from call to call.
 template <class C>
-__device__ __forceinline__ Acc<C> accumulate(ReduceOp op, Acc<C> acc, C x, std::int64_t r) {
+__host__ __device__ __forceinline__ Acc<C> accumulate(ReduceOp op, Acc<C> acc, C x,
+                                                      std::int64_t r) {
   if (is_sum(op)) return {add(acc.v, x), r};
   if (acc.index < 0) return {x, r};
   if (is_nan(acc.v)) return acc;  // the first NaN wins
@@ -109,7 +111,7 @@ __device__ __forceinline__ Acc<C> accumulate(ReduceOp op, Acc<C> acc, C x, std::
 
 // Combines two partials over disjoint, interleaved index sets: ties go to the lower index.
 template <class C>
-__device__ __forceinline__ Acc<C> combine(ReduceOp op, Acc<C> a, Acc<C> b) {
+__host__ __device__ __forceinline__ Acc<C> combine(ReduceOp op, Acc<C> a, Acc<C> b) {
   if (is_sum(op)) return {add(a.v, b.v), 0};
   if (b.index < 0) return a;
   if (a.index < 0) return b;
@@ -145,59 +147,125 @@ __device__ Acc<C> block_combine(ReduceOp op, Acc<C> acc) {
 
 // Stores output o from the combined partial of its whole reduced range (`inner` elements).
 template <class C>
-__device__ void store_result(ReduceOp op, void* out, DType out_dtype, std::int64_t o, Acc<C> acc,
-                             std::int64_t inner) {
+__host__ __device__ void store_result(ReduceOp op, void* out, DType out_dtype, std::int64_t o,
+                                      Acc<C> acc, std::int64_t inner) {
   if (op == ReduceOp::kArgMax || op == ReduceOp::kArgMin)
     store_as<std::int64_t>(out, out_dtype, o, acc.index);
   else if (op == ReduceOp::kMean)  // divided in double, rounded once, as on the CPU
     store_as<double>(
         out, out_dtype, o,
-        inner == 0 ? CUDART_NAN : static_cast<double>(acc.v) / static_cast<double>(inner));
+        inner == 0 ? nan("") : static_cast<double>(acc.v) / static_cast<double>(inner));
   else
     store_as<C>(out, out_dtype, o, acc.v);
 }
 
-// One block per (output o, chunk c) pair, the grid striding over them: the block folds the
-// reduced elements of chunk c, [c * chunk, (c + 1) * chunk), thread t taking every
-// blockDim.x-th in order. With one chunk per output the result goes to `out`; with more,
-// the chunk's partial goes to partials[o * chunks + c] for combine_chunks_kernel.
+// Thread t's partial of reduced elements [begin, end) of the output whose input starts at
+// `base`: the elements r = begin + t, begin + t + threads, ..., folded in order.
+template <class C>
+__host__ __device__ Acc<C> fold_range(ReduceOp op, const void* in, DType in_dtype,
+                                      const ReduceGeometry& g, std::int64_t base,
+                                      std::int64_t begin, std::int64_t end, unsigned t,
+                                      unsigned threads) {
+  Acc<C> acc{C(0), -1};
+  for (std::int64_t r = begin + t; r < end; r += threads)
+    acc = accumulate(
+        op, acc, load_as<C>(in, in_dtype, base + offset_of(r, g.nred, g.red_dims, g.red_strides)),
+        r);
+  return acc;
+}
+
+// Thread t's partial of output o's chunk partials: chunks t, t + threads, ..., in order.
+template <class C>
+__host__ __device__ Acc<C> fold_chunks(ReduceOp op, const Acc<C>* partials, std::int64_t o,
+                                       std::int64_t chunks, unsigned t, unsigned threads) {
+  Acc<C> acc{C(0), -1};
+  for (std::int64_t c = t; c < chunks; c += threads)
+    acc = combine(op, acc, partials[o * chunks + c]);
+  return acc;
+}
+
+// Block j of the first kernel: output o's chunk c, reduced elements [begin, end).
+struct ChunkOf {
+  std::int64_t o, base, begin, end;
+};
+__host__ __device__ inline ChunkOf chunk_of(const ReduceGeometry& g, std::int64_t j,
+                                            std::int64_t chunks, std::int64_t chunk) {
+  const std::int64_t o = j / chunks, c = j - o * chunks;
+  const std::int64_t begin = c * chunk;
+  return {o, offset_of(o, g.nkeep, g.keep_dims, g.keep_strides), begin,
+          begin + chunk < g.inner ? begin + chunk : g.inner};
+}
+
+// One block per (output o, chunk c) pair, the grid striding over them: the block folds
+// chunk c's reduced elements, thread t taking every blockDim.x-th in order (fold_range).
+// With one chunk per output the result goes to `out`; with more, the chunk's partial goes
+// to partials[o * chunks + c] for combine_chunks_kernel.
 template <class C>
 __global__ void reduce_kernel(ReduceOp op, void* out, DType out_dtype, const void* in,
                               DType in_dtype, ReduceGeometry g, std::int64_t chunks,
                               std::int64_t chunk, Acc<C>* partials) {
   const unsigned t = threadIdx.x;
   for (std::int64_t j = blockIdx.x; j < g.outer * chunks; j += gridDim.x) {
-    const std::int64_t o = j / chunks, c = j - o * chunks;
-    const std::int64_t base = offset_of(o, g.nkeep, g.keep_dims, g.keep_strides);
-    const std::int64_t end = c * chunk + chunk < g.inner ? c * chunk + chunk : g.inner;
-    Acc<C> acc{C(0), -1};
-    for (std::int64_t r = c * chunk + t; r < end; r += blockDim.x)
-      acc = accumulate(
-          op, acc, load_as<C>(in, in_dtype, base + offset_of(r, g.nred, g.red_dims, g.red_strides)),
-          r);
-    const Acc<C> total = block_combine(op, acc);
+    const ChunkOf r = chunk_of(g, j, chunks, chunk);
+    const Acc<C> total = block_combine(
+        op, fold_range<C>(op, in, in_dtype, g, r.base, r.begin, r.end, t, blockDim.x));
     if (t == 0) {
       if (partials)
         partials[j] = total;
       else
-        store_result(op, out, out_dtype, o, total, g.inner);
+        store_result(op, out, out_dtype, r.o, total, g.inner);
     }
   }
 }
 
-// One block per output: combines its chunks' partials (thread t takes chunks t, t +
-// blockDim.x, ..., in order, then the tree), and stores the result.
+// One block per output: combines its chunks' partials (fold_chunks, then the tree), and
+// stores the result.
 template <class C>
 __global__ void combine_chunks_kernel(ReduceOp op, void* out, DType out_dtype,
                                       const Acc<C>* partials, std::int64_t outer,
                                       std::int64_t chunks, std::int64_t inner) {
   const unsigned t = threadIdx.x;
   for (std::int64_t o = blockIdx.x; o < outer; o += gridDim.x) {
-    Acc<C> acc{C(0), -1};
-    for (std::int64_t c = t; c < chunks; c += blockDim.x)
-      acc = combine(op, acc, partials[o * chunks + c]);
-    const Acc<C> total = block_combine(op, acc);
+    const Acc<C> total = block_combine(op, fold_chunks<C>(op, partials, o, chunks, t, blockDim.x));
     if (t == 0) store_result(op, out, out_dtype, o, total, inner);
+  }
+}
+
+// --- the same on the host (host_stream()) ---------------------------------------------------
+
+// A block of `threads` threads on the host: each thread's partial (partial(t)), then
+// block_combine's tree, level by level.
+template <class C, class Partial>
+Acc<C> block_on_host(ReduceOp op, unsigned threads, Partial&& partial) {
+  std::vector<Acc<C>> part(threads);
+  for (unsigned t = 0; t < threads; ++t) part[t] = partial(t);
+  for (unsigned half = threads / 2; half > 0; half /= 2)
+    for (unsigned t = 0; t < half; ++t) part[t] = combine(op, part[t], part[t + half]);
+  return part[0];
+}
+
+// reduce_kernel and combine_chunks_kernel's blocks, one after the other.
+template <class C>
+void reduce_on_host(ReduceOp op, void* out, DType out_dtype, const void* in, DType in_dtype,
+                    const ReduceGeometry& g, std::int64_t chunks, std::int64_t chunk,
+                    unsigned threads, unsigned combine_threads) {
+  std::vector<Acc<C>> partials(chunks > 1 ? static_cast<std::size_t>(g.outer * chunks) : 0);
+  for (std::int64_t j = 0; j < g.outer * chunks; ++j) {
+    const ChunkOf r = chunk_of(g, j, chunks, chunk);
+    const Acc<C> total = block_on_host<C>(op, threads, [&](unsigned t) {
+      return fold_range<C>(op, in, in_dtype, g, r.base, r.begin, r.end, t, threads);
+    });
+    if (chunks > 1)
+      partials[static_cast<std::size_t>(j)] = total;
+    else
+      store_result(op, out, out_dtype, r.o, total, g.inner);
+  }
+  if (chunks == 1) return;
+  for (std::int64_t o = 0; o < g.outer; ++o) {
+    const Acc<C> total = block_on_host<C>(op, combine_threads, [&](unsigned t) {
+      return fold_chunks<C>(op, partials.data(), o, chunks, t, combine_threads);
+    });
+    store_result(op, out, out_dtype, o, total, g.inner);
   }
 }
 
@@ -229,10 +297,18 @@ void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* i
             DType compute, const OutShape& in_shape, std::uint32_t reduce_mask) {
   const impl::ReduceGeometry g = impl::make_geometry(in_shape, reduce_mask);
   if (g.outer <= 0) return;
-  const cudaStream_t s = impl::as_stream(stream);
   const std::int64_t chunks = impl::chunks_for(g);
   const std::int64_t chunk = (g.inner + chunks - 1) / chunks;
   const unsigned threads = impl::threads_for(chunk);
+  const unsigned combine_threads = impl::threads_for(chunks);
+  if (impl::on_host(stream)) {
+    visit_dtype(compute, [&](auto tag) {
+      impl::reduce_on_host<decltype(tag)>(op, out, out_dtype, in, in_dtype, g, chunks, chunk,
+                                          threads, combine_threads);
+    });
+    return;
+  }
+  const cudaStream_t s = impl::as_stream(stream);
   const auto blocks = [](std::int64_t n) {
     return static_cast<unsigned>(std::min<std::int64_t>(n, 1 << 20));
   };
@@ -252,7 +328,6 @@ void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* i
           impl::reduce_kernel<C><<<blocks(g.outer * chunks), threads, threads * sizeof(Acc), s>>>(
               op, out, out_dtype, in, in_dtype, g, chunks, chunk, partials);
           NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
-          const unsigned combine_threads = impl::threads_for(chunks);
           impl::combine_chunks_kernel<C>
               <<<blocks(g.outer), combine_threads, combine_threads * sizeof(Acc), s>>>(
                   op, out, out_dtype, partials, g.outer, chunks, g.inner);
