@@ -4,6 +4,8 @@ Each file is the chapter's code with only its imports changed; the test shrinks 
 by text substitution (each substitution must apply) and runs it in a fresh interpreter.
 """
 
+import functools
+import json
 import os
 import pathlib
 import re
@@ -36,11 +38,23 @@ def shrink(source, substitutions):
     return source
 
 
+@functools.cache
+def cuda_compiled():
+    done = subprocess.run([sys.executable, "-m", "ndflow.info", "--json"], capture_output=True,
+                          text=True, timeout=120)
+    return json.loads(done.stdout)["cuda_compiled"]
+
+
 # Without NDFLOW_SIMULATED_GPUS, d2l.try_all_gpus() gives the CPU twice (no GPU here); with
-# it, the listings put their arrays on gpu(0) and gpu(1), through the GPU lanes and copies.
-@pytest.mark.parametrize("gpus", ["", "2"], ids=["cpu", "simulated-gpus"])
+# it, the listings put their arrays on gpu(0) and gpu(1), through the GPU lanes and copies;
+# with NDFLOW_SIMULATED_GPU_KERNELS=cuda too, those GPUs run the CUDA kernels' code on the
+# host, so every op the listings use must have a CUDA kernel, as on a real GPU.
+@pytest.mark.parametrize("gpus,kernels", [("", ""), ("2", ""), ("2", "cuda")],
+                         ids=["cpu", "simulated-gpus", "simulated-gpus-cuda-kernels"])
 @pytest.mark.parametrize("name", sorted(LISTINGS))
-def test_listing_runs_with_only_its_imports_changed(name, gpus, tmp_path):
+def test_listing_runs_with_only_its_imports_changed(name, gpus, kernels, tmp_path):
+    if kernels == "cuda" and not cuda_compiled():
+        pytest.skip("this build has no CUDA, so no CUDA kernels to run on simulated GPUs")
     substitutions, benchmarks = LISTINGS[name]
     source = (EXAMPLES / name).read_text()
     assert "mxnet" not in "\n".join(
@@ -50,8 +64,11 @@ def test_listing_runs_with_only_its_imports_changed(name, gpus, tmp_path):
     script.write_text(shrink(source, substitutions))
     env = dict(os.environ)
     env.pop("NDFLOW_SIMULATED_GPUS", None)
+    env.pop("NDFLOW_SIMULATED_GPU_KERNELS", None)
     if gpus:
         env["NDFLOW_SIMULATED_GPUS"] = gpus
+    if kernels:
+        env["NDFLOW_SIMULATED_GPU_KERNELS"] = kernels
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=120, env=env)
     assert done.returncode == 0, done.stderr

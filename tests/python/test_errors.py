@@ -1,7 +1,11 @@
 """Errors: each raises the documented Python type with a message that says what went wrong,
 at the call, and the runtime keeps working afterwards."""
 
+import os
 import re
+import subprocess
+import sys
+import textwrap
 
 import numpy as onp
 import pytest
@@ -402,6 +406,23 @@ def test_gpu_device_is_runtime_error(call):
     with pytest.raises(RuntimeError) as info:
         call()
     assert "gpu" in str(info.value)
+
+
+@pytest.mark.parametrize("kernels", ["gpu", "CUDA", "host"])
+def test_misspelt_simulated_gpu_kernels_leave_no_gpus_and_say_why(kernels):
+    script = textwrap.dedent("""
+        from ndflow import np, npx
+        assert npx.num_gpus() == 0
+        try:
+            np.ones(2, ctx=npx.gpu(0))
+        except RuntimeError as e:
+            print(e)
+    """)
+    env = dict(os.environ, NDFLOW_SIMULATED_GPUS="2", NDFLOW_SIMULATED_GPU_KERNELS=kernels)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"NDFLOW_SIMULATED_GPU_KERNELS='{kernels}' is not 'cpu' or 'cuda'" in done.stdout
 
 
 @pytest.mark.parametrize(
