@@ -2,28 +2,41 @@
 // async-computation): every ndflow op returns at once, a backend engine runs it on its own
 // threads, and only a blocker (a wait, a copy to the host, printing) makes the caller wait.
 //
-// The chapter's GPU listings run here on cpu(0): this build has no GPU backend yet. Every
-// array is made on `device`, so Device::gpu(0) can be swapped in once the backend exists.
+// Every array is made on `device`: the default device, cpu(0), as in the chapter's MXNet
+// listings, or with --gpu d2l's try_gpu(), gpu(0) where there is one, as in its PyTorch
+// listings.
 //
-// Usage: ndflow-example-async-computation [--quick]   (--quick: sizes 10x smaller)
+// Usage: ndflow-example-async-computation [--quick] [--gpu]   (--quick: sizes 10x smaller)
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <stdexcept>
+#include <string>
 
-#include "examples/benchmark.h"
+#include "examples/d2l.h"
 #include "ndflow/array.h"
 
 namespace nd = ndflow;
 using examples::Benchmark;
 
 int main(int argc, char** argv) try {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  bool quick = false, gpu = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0)
+      quick = true;
+    else if (std::strcmp(argv[i], "--gpu") == 0)
+      gpu = true;
+    else
+      throw std::invalid_argument(std::string("unknown argument '") + argv[i] +
+                                  "'; usage: ndflow-example-async-computation [--quick] [--gpu]");
+  }
   const std::int64_t n = quick ? 100 : 1000;    // the chapter's matrices are 1000 x 1000
   const int steps = quick ? 3 : 10;             // its loops make 10 of them
   const int increments = quick ? 1000 : 10000;  // and add 1 to x 10000 times
-  const nd::Device device = nd::Device::cpu();  // the chapter: d2l.try_gpu()
+  const nd::Device device = gpu ? examples::try_gpu() : nd::Device::cpu();
+  std::printf("device: %s\n", device.to_string().c_str());
 
   // --- Asynchrony via backend --------------------------------------------------------------
   // Warm up: the first ops pay for starting the engine's workers and allocating memory.
