@@ -5,8 +5,8 @@
 // launch throws DeviceError (NDFLOW_CUDA_CHECK), an unsupported dtype DTypeError.
 //
 // The calling thread must have the stream's device current (except for host_stream()): a
-// GPU lane worker, which called StreamDevice::bind_thread. gemm, uniform and normal keep one cuBLAS handle or cuRAND
-// generator per (thread, device), so one thread must not call them for two streams at once.
+// GPU lane worker, which called StreamDevice::bind_thread. gemm, uniform and normal keep
+// one cuBLAS handle or cuRAND generator per (thread, device, stream).
 //
 // Out of memory (a cuBLAS workspace or handle, a cuRAND generator, stream-ordered scratch)
 // throws OutOfMemoryError, and the caller may then empty its caches and call the same
