@@ -95,8 +95,20 @@ std::vector<int> to_axes(nb::handle obj) {
   return axes;
 }
 
+namespace {
+thread_local std::vector<Device> t_device_scopes;  // innermost last
+}  // namespace
+
+Device current_device() {
+  return t_device_scopes.empty() ? Device::cpu() : t_device_scopes.back();
+}
+void enter_device_scope(Device device) { t_device_scopes.push_back(device); }
+void exit_device_scope() {
+  if (!t_device_scopes.empty()) t_device_scopes.pop_back();
+}
+
 Device to_device(nb::handle obj) {
-  if (obj.is_none()) return Device::cpu();
+  if (obj.is_none()) return current_device();
   if (nb::isinstance<Device>(obj)) return nb::cast<Device>(obj);
   if (nb::isinstance<nb::str>(obj)) {
     const std::string text = nb::cast<std::string>(obj);
@@ -159,7 +171,7 @@ template <class Handles>
 Device first_array_device(const Handles& objs) {
   for (nb::handle obj : objs)
     if (nb::isinstance<Array>(obj)) return nb::cast<const Array&>(obj).device();
-  return Device::cpu();
+  return current_device();
 }
 }  // namespace
 

@@ -29,7 +29,15 @@ Shape to_shape(nb::handle obj);
 // A list of axes from None (every axis), an int or a sequence of ints.
 std::vector<int> to_axes(nb::handle obj);
 
-// A device from a Device, None (cpu(0)) or a string: "cpu", "cpu(0)", "gpu(1)", "cuda:1".
+// The device of new arrays whose call names none: the innermost `with device:` block's on
+// this thread (MXNet's `with mx.gpu(0):`), cpu(0) outside any.
+Device current_device();
+// `with device:` entering and leaving: blocks nest, per thread.
+void enter_device_scope(Device device);
+void exit_device_scope();
+
+// A device from a Device, None (current_device()) or a string: "cpu", "cpu(0)", "gpu(1)",
+// "cuda:1".
 Device to_device(nb::handle obj);
 // ctx= and device= name the same thing (MXNet's and PyTorch's spelling); one may be given.
 Device to_device(nb::handle ctx, nb::handle device);
@@ -39,16 +47,16 @@ Device to_device(nb::handle ctx, nb::handle device);
 // converted to `dtype` when one is given. Otherwise Python floats become float32 (as in
 // MXNet and PyTorch), Python ints int64, and NumPy data keeps its dtype. nullopt when `obj`
 // is not array-like (for NotImplemented in operators); OverflowError for an int too large.
-std::optional<Array> try_array_like(nb::handle obj, Device device = Device::cpu(),
+std::optional<Array> try_array_like(nb::handle obj, Device device = current_device(),
                                     std::optional<DType> dtype = std::nullopt);
 // The same, raising TypeError when `obj` is not array-like.
-Array to_array_like(nb::handle obj, Device device = Device::cpu(),
+Array to_array_like(nb::handle obj, Device device = current_device(),
                     std::optional<DType> dtype = std::nullopt);
 
 // A Python bool, int (within int64) or float: NumPy treats these as weakly typed scalars.
 bool is_python_scalar(nb::handle obj);
-// The device of the first ndflow array among `objs`, else cpu(0): where array-likes beside
-// it are copied to.
+// The device of the first ndflow array among `objs`, else current_device(): where
+// array-likes beside it are copied to.
 Device device_beside(std::initializer_list<nb::handle> objs);
 Device device_beside(const std::vector<nb::handle>& objs);
 

@@ -21,7 +21,15 @@ void bind_runtime(nb::module_& m) {
       .def("__repr__", &Device::to_string)
       .def("__eq__", [](const Device& a, const Device& b) { return a == b; })
       .def("__eq__", [](const Device&, nb::handle) { return false; })
-      .def("__hash__", [](const Device& d) { return std::hash<Device>()(d); });
+      .def("__hash__", [](const Device& d) { return std::hash<Device>()(d); })
+      // `with npx.gpu(0):` makes it the device of new arrays that name none, as in MXNet.
+      .def("__enter__",
+           [](const Device& d) {
+             enter_device_scope(d);
+             return d;
+           })
+      .def("__exit__", [](const Device&, nb::args) { exit_device_scope(); });
+  m.def("current_device", &current_device);
   m.def(
       "cpu", [](int i) { return Device::cpu(i); }, nb::arg("device_id") = 0);
   m.def(

@@ -6,6 +6,7 @@ Device = _ndflow.Device
 cpu = _ndflow.cpu
 gpu = _ndflow.gpu
 num_gpus = _ndflow.num_gpus
+device = _ndflow.device  # a Device from a Device or a string such as "gpu(0)" or "cuda:0"
 waitall = _ndflow.waitall
 relu = _ndflow.relu
 sigmoid = _ndflow.sigmoid
@@ -24,8 +25,12 @@ def reset_np():
 
 
 def current_device():
-    """The default device of new arrays: cpu(0)."""
-    return cpu()
+    """The device of new arrays that name none: the innermost `with npx.gpu(i):` block's on
+    this thread, cpu(0) outside any (MXNet's current_context)."""
+    return _ndflow.current_device()
+
+
+current_context = current_device
 
 
 def cpu_workers():

@@ -4,12 +4,28 @@ Import the helpers with `from conftest import ...` (pytest puts this folder on s
 Everything random here comes from a fixed seed, so a failure reproduces.
 """
 
+import os
+
 import numpy as onp
 import pytest
 
 from ndflow import np, npx
 
 SEED = 20240611
+
+# NDFLOW_TEST_DEVICE=gpu(0) runs each test inside `with npx.gpu(0):`, so that the arrays it
+# makes without naming a device live there (scripts/test runs the differential suite so on
+# simulated GPUs running the CUDA kernels).
+TEST_DEVICE = os.environ.get("NDFLOW_TEST_DEVICE", "")
+
+
+@pytest.fixture(autouse=True)
+def _on_test_device():
+    if not TEST_DEVICE:
+        yield
+        return
+    with npx.device(TEST_DEVICE):
+        yield
 
 # ndflow's dtypes, under NumPy's names.
 DTYPES = ["bool", "uint8", "int32", "int64", "float32", "float64"]

@@ -6,11 +6,13 @@ compares shape, dtype (where NumPy's rule applies to ndflow's dtypes) and values
 
 import itertools
 import operator
+import threading
 
 import numpy as onp
 import pytest
 
 from conftest import (
+    TEST_DEVICE,
     BROADCAST_PAIRS,
     DTYPES,
     FLOATS,
@@ -1445,7 +1447,7 @@ def test_repr_and_str(data, dtype, texts):
     x = np.array(data, dtype=dtype)
     r, s = repr(x), str(x)
     for text in (r, s):
-        assert "cpu(0)" in text
+        assert repr(npx.current_device()) in text  # cpu(0), or conftest.TEST_DEVICE
         for value in texts:
             assert value in text
     assert r.startswith("array(")
@@ -1456,7 +1458,7 @@ def test_print_blocks_and_shows_values(capsys):
     x = np.arange(4) * 10
     print(x)
     out = capsys.readouterr().out
-    assert "cpu(0)" in out
+    assert repr(npx.current_device()) in out  # cpu(0), or conftest.TEST_DEVICE
     for v in ("0", "10", "20", "30"):
         assert v in out
 
@@ -1480,9 +1482,9 @@ def test_metadata(rng, dtype, shape):
     assert x.size == a.size
     assert x.itemsize == a.itemsize
     assert x.nbytes == a.nbytes
-    assert x.ctx == npx.cpu(0)
-    assert x.device == npx.cpu()
-    assert x.context == npx.cpu()
+    assert x.ctx == npx.current_device()  # cpu(0), or conftest.TEST_DEVICE
+    assert x.device == npx.current_device()
+    assert x.context == npx.current_device()
 
 
 def test_module_dtype_names_are_numpys():
@@ -1494,6 +1496,7 @@ def test_module_dtype_names_are_numpys():
     assert np.pi == onp.pi and np.e == onp.e
 
 
+@pytest.mark.skipif(bool(TEST_DEVICE), reason="checks the default device outside any scope")
 def test_device_objects():
     c = npx.cpu()
     assert repr(c) == "cpu(0)"
@@ -1509,9 +1512,33 @@ def test_device_objects():
     assert c != "cpu(0)"
 
 
+def test_with_a_device_makes_it_the_default_of_new_arrays():
+    outer = npx.current_device()
+    with npx.cpu(1) as device:
+        assert device == npx.cpu(1) and npx.current_device() == npx.cpu(1)
+        made = [np.ones(2), np.array([1, 2]), np.arange(3), np.random.uniform(size=2),
+                np.exp([0.0, 1.0]), np.zeros(2) + [1.0, 2.0]]
+        assert all(x.device == npx.cpu(1) for x in made)
+        assert np.ones(2, ctx=npx.cpu(0)).device == npx.cpu(0)  # naming a device wins
+        with npx.cpu(2):
+            assert np.zeros(1).device == npx.cpu(2)
+        assert np.zeros(1).device == npx.cpu(1)
+        seen = []  # the default is per thread, as in MXNet
+        worker = threading.Thread(target=lambda: seen.append(npx.current_device()))
+        worker.start()
+        worker.join()
+        assert seen == [npx.cpu()]
+    assert npx.current_device() == outer
+    with pytest.raises(KeyError):
+        with npx.cpu(1):
+            raise KeyError("leaves the block")
+    assert npx.current_device() == outer
+    assert npx.current_context is npx.current_device
+
+
 def test_copyto_as_in_ctx_to(rng):
     a = rand_array(rng, (2, 3), "float32")
-    x = to_nd(a)
+    x = np.array(a, ctx=npx.cpu())
     cpu = npx.cpu()
 
     c = x.copyto(cpu)
@@ -1530,7 +1557,7 @@ def test_copyto_as_in_ctx_to(rng):
 @pytest.mark.parametrize("non_blocking", [False, True])
 def test_copies_to_another_cpu_device(rng, non_blocking):
     a = rand_array(rng, (2, 3), "int32")
-    x = to_nd(a)
+    x = np.array(a, ctx=npx.cpu())
     other = npx.cpu(1)
     for y in (x.copyto(other), x.as_in_ctx(other), x.to(other, non_blocking=non_blocking)):
         assert y is not x
