@@ -99,9 +99,7 @@ namespace {
 thread_local std::vector<Device> t_device_scopes;  // innermost last
 }  // namespace
 
-Device current_device() {
-  return t_device_scopes.empty() ? Device::cpu() : t_device_scopes.back();
-}
+Device current_device() { return t_device_scopes.empty() ? Device::cpu() : t_device_scopes.back(); }
 void enter_device_scope(Device device) { t_device_scopes.push_back(device); }
 void exit_device_scope() {
   if (!t_device_scopes.empty()) t_device_scopes.pop_back();
