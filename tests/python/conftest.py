@@ -14,8 +14,8 @@ from ndflow import np, npx
 SEED = 20240611
 
 # NDFLOW_TEST_DEVICE=gpu(0) runs each test inside `with npx.gpu(0):`, so that the arrays it
-# makes without naming a device live there (scripts/test runs the differential suite so on
-# simulated GPUs running the CUDA kernels).
+# makes without naming a device live there (scripts/test runs the suite so on simulated
+# GPUs, running the CPU's kernels and the CUDA kernels' code).
 TEST_DEVICE = os.environ.get("NDFLOW_TEST_DEVICE", "")
 
 

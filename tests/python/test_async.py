@@ -17,6 +17,7 @@ import time
 import numpy as onp
 import pytest
 
+from conftest import TEST_DEVICE
 from ndflow import _ndflow, d2l, np, npx, profiler
 
 THREADED = _ndflow.engine_kind() == "threaded"
@@ -122,7 +123,7 @@ def test_blockers_wait_and_give_right_values(blocker, capsys):
         corner = out[0, 0]
         text = {"print": lambda: print(corner) or capsys.readouterr().out,
                 "str": lambda: str(corner), "repr": lambda: repr(corner)}[blocker]()
-        assert "cpu(0)" in text
+        assert repr(npx.current_device()) in text
         value = float(re.search(r"-?\d+\.\d*(e[-+]\d+)?", text).group(0))
         onp.testing.assert_allclose(value, expected[0, 0], rtol=1e-3, atol=1e-4)
         return
@@ -528,6 +529,7 @@ def test_d2l_benchmark_prints_name_and_seconds(capsys):
     assert re.fullmatch(r"Done: \d+\.\d{4} sec\n", capsys.readouterr().out)
 
 
+@pytest.mark.skipif(npx.num_gpus() > 0, reason="this machine has GPUs")
 def test_d2l_devices_without_gpu():
     assert d2l.num_gpus() == 0
     assert d2l.try_gpu() == npx.cpu(0)
@@ -541,12 +543,22 @@ def test_d2l_devices_without_gpu():
     assert (a + b).sum().item() == 8.0
 
 
+def test_d2l_devices_with_gpus():
+    n = npx.num_gpus()
+    if n == 0:
+        pytest.skip("no GPU (NDFLOW_SIMULATED_GPUS=2 gives two simulated ones)")
+    assert d2l.num_gpus() == n
+    assert d2l.try_gpu() == npx.gpu(0)
+    assert d2l.try_gpu(n) == npx.cpu()
+    assert d2l.try_all_gpus() == [npx.gpu(i) for i in range(n)]
+
+
 def test_npx_helpers():
-    assert npx.num_gpus() == 0
+    assert npx.num_gpus() >= 0
     assert npx.set_np() is None
     assert npx.set_np(shape=True, array=True, dtype=False) is None
     assert npx.reset_np() is None
-    assert npx.current_device() == npx.cpu()
+    assert npx.current_device() == npx.device(TEST_DEVICE or "cpu")  # conftest's, or cpu(0)
     assert npx.cpu_workers() >= 1
     npx.waitall()
     npx.waitall()  # idempotent with nothing in flight
