@@ -41,8 +41,8 @@ constexpr double kMaxElements = 9.0e15;
 
 }  // namespace
 
-// arange, linspace and eye have no CUDA kernel: a CUDA GPU gets them made on the host and
-// copied (simulated GPUs run the host kernels themselves).
+// arange, linspace and eye have no CUDA kernel: a GPU running the CUDA kernels gets them
+// made on the host and copied (simulated GPUs running the CPU's kernels run them there).
 Array arange(double start, double stop, double step, DType dtype, Device device) {
   if (detail::runs_cuda_kernels(device))
     return arange(start, stop, step, dtype, Device::cpu()).copy_to(device);
