@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/cuda/nvtx.h"
 #include "backends/sim/sim_device.h"
 #include "engine/default_engine.h"
 #include "ndflow/build_info.h"
@@ -272,6 +273,7 @@ Lane gpu_lane(Engine& engine, Device device, LaneKind kind) {
   static std::mutex mu;  // two threads must not both register one engine's lanes
   std::lock_guard lock(mu);
   if (std::optional<Lane> lane = engine.try_find_lane(device, kind)) return *lane;
+  initialize_nvtx();  // before the workers that push ranges start
   for (int k = 0; k < kGpuLaneKinds; ++k) {
     LaneSpec spec;
     spec.device = device;

@@ -10,6 +10,15 @@
 
 namespace ndflow::detail {
 
+// Loads NVTX's tool (if one is attached) now. Call it before starting the threads that push
+// ranges: NVTX's lazy first-use initialisation reads its state with a plain load, which
+// ThreadSanitizer reports as a race when two workers push their first ranges at once.
+inline void initialize_nvtx() noexcept {
+#if NDFLOW_HAS_CUDA
+  nvtxInitialize(nullptr);
+#endif
+}
+
 class NvtxRange {
  public:
   explicit NvtxRange(const char* name) noexcept {
