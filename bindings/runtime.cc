@@ -8,6 +8,7 @@
 #include "gil.h"
 #include "module.h"
 #include "ndflow/array.h"
+#include "ndflow/build_info.h"
 #include "ndflow/engine.h"
 #include "tools/demo/cli.h"
 #include "tools/info/info.h"
@@ -36,6 +37,17 @@ void bind_runtime(nb::module_& m) {
       "gpu", [](int i) { return Device::gpu(i); }, nb::arg("device_id") = 0);
   m.def("device", [](nb::handle obj) { return to_device(obj); });
   m.def("num_gpus", &num_gpus);
+  m.def("cuda_compiled", &cuda_compiled,
+        "True when ndflow was built with CUDA, GPU or not (torch.backends.cuda.is_built()).");
+  m.def(
+      "cuda_version",
+      []() -> nb::object {
+        const std::string version = cuda_runtime_version();
+        if (version.empty()) return nb::none();
+        return nb::str(version.c_str());
+      },
+      "The CUDA runtime ndflow was built with, such as '13.0'; None without CUDA "
+      "(torch.version.cuda).");
   m.def("set_float32_matmul_precision", &set_float32_matmul_precision, nb::arg("precision"),
         "'highest' (default): float32 products in full float32 on GPUs; 'high': TF32 allowed.");
   m.def("get_float32_matmul_precision", &get_float32_matmul_precision);

@@ -4,8 +4,6 @@ Each file is the chapter's code with only its imports changed; the test shrinks 
 by text substitution (each substitution must apply) and runs it in a fresh interpreter.
 """
 
-import functools
-import json
 import os
 import pathlib
 import re
@@ -13,6 +11,8 @@ import subprocess
 import sys
 
 import pytest
+
+from ndflow import npx
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples" / "python"
 
@@ -38,13 +38,6 @@ def shrink(source, substitutions):
     return source
 
 
-@functools.cache
-def cuda_compiled():
-    done = subprocess.run([sys.executable, "-m", "ndflow.info", "--json"], capture_output=True,
-                          text=True, timeout=120)
-    return json.loads(done.stdout)["cuda_compiled"]
-
-
 # Without NDFLOW_SIMULATED_GPUS, d2l.try_all_gpus() gives the CPU twice (no GPU here); with
 # it, the listings put their arrays on gpu(0) and gpu(1), through the GPU lanes and copies;
 # with NDFLOW_SIMULATED_GPU_KERNELS=cuda too, those GPUs run the CUDA kernels' code on the
@@ -53,7 +46,7 @@ def cuda_compiled():
                          ids=["cpu", "simulated-gpus", "simulated-gpus-cuda-kernels"])
 @pytest.mark.parametrize("name", sorted(LISTINGS))
 def test_listing_runs_with_only_its_imports_changed(name, gpus, kernels, tmp_path):
-    if kernels == "cuda" and not cuda_compiled():
+    if kernels == "cuda" and not npx.cuda_compiled():
         pytest.skip("this build has no CUDA, so no CUDA kernels to run on simulated GPUs")
     substitutions, benchmarks = LISTINGS[name]
     source = (EXAMPLES / name).read_text()

@@ -5,11 +5,14 @@ per lane the experiment used."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+
+from ndflow import npx
 
 EXPERIMENTS = ["async_frontend", "waitall_vs_wait_to_read", "implicit_blockers",
                "dispatch_model", "cpu_workers_parallel", "gpu_parallel", "cpu_and_gpu",
@@ -110,3 +113,10 @@ def test_info_says_what_the_build_has_and_sees():
         assert "no CUDA device visible" in info["gpu_absence_reason"]
     for gpu in info["gpus"]:
         assert gpu["name"] and gpu["total_bytes"] > 0
+    # npx says the same about the build without a subprocess
+    assert npx.cuda_compiled() is info["cuda_compiled"]
+    if info["cuda_compiled"]:
+        assert npx.cuda_version() == info["cuda_runtime_version"]
+        assert re.fullmatch(r"\d+\.\d+", npx.cuda_version())
+    else:
+        assert npx.cuda_version() is None
