@@ -7,9 +7,11 @@ this script (same sizes), and prints both, the ratios and the targets:
 - the chapter's "Run on GPU1", "Copy to CPU", "Run on GPU1 and copy to CPU": the overlap
   (sum of the parts / together) >= 90% of the ideal (sum / max of the parts); PyTorch's with
   non_blocking=True beside it;
-- 10,000 y = x + 1 on the GPU: ndflow's time per op <= PyTorch's;
+- 10,000 y = x + 1 on the GPU: ndflow's time per op <= PyTorch's, both pushed from Python
+  (ndflow's C++ front end's figure, from ndflow-bench-gpu, is shown beside them);
 - CPU and GPU in parallel: together / sum of the parts.
-PyTorch must be importable by the interpreter running this script.
+PyTorch and the ndflow package must be importable by the interpreter running this script;
+without ndflow the dispatch target compares ndflow's C++ figure and says so.
 
   bench/gpu/compare.py [--quick] [--reps N] [--bin PATH] [--json] [--json-out FILE]
 
@@ -79,9 +81,44 @@ def torch_main(sizes):
     print(json.dumps(out))
 
 
+def ndflow_python_main(sizes):
+    """ndflow's dispatch from Python, in its own process, as PyTorch's is measured; prints
+    one JSON object ({"skipped": why} when the package cannot be imported)."""
+    try:
+        from ndflow import np, npx
+    except ImportError as e:
+        print(json.dumps({"skipped": "the ndflow package is not importable: %s" % e}))
+        return
+    reps, ops = sizes["reps"], sizes["dispatch_ops"]
+    small = np.ones((1, 2), dtype="float32", device=npx.gpu(0))
+
+    def dispatch():
+        for _ in range(ops):
+            small + 1
+        npx.waitall()
+
+    dispatch()  # warm-up
+    samples = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        dispatch()
+        samples.append((time.perf_counter() - start) * 1e3)
+    print(json.dumps({"dispatch_async_us": statistics.median(samples) * 1e3 / ops}))
+
+
+def run_python_side(which, nd):
+    """Runs torch_main or ndflow_python_main in a fresh process of this interpreter."""
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), which, json.dumps(nd)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit("compare.py: the %s run failed: %s" % (which, done.stderr.strip()))
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main():
-    if len(sys.argv) > 2 and sys.argv[1] == "--torch-only":
-        torch_main(json.loads(sys.argv[2]))
+    sides = {"--torch-only": torch_main, "--ndflow-python-only": ndflow_python_main}
+    if len(sys.argv) > 2 and sys.argv[1] in sides:
+        sides[sys.argv[1]](json.loads(sys.argv[2]))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -106,14 +143,18 @@ def main():
     if "skipped" in nd:
         emit(nd, "compare.py: skipped (%s)" % nd["skipped"])
         return
+    nd_python = run_python_side("--ndflow-python-only", nd)
     if nd["simulated"]:  # no GPU for PyTorch: ndflow's figures only, which time host threads
-        emit({"ndflow": nd}, "compare.py: simulated GPUs, PyTorch not run; ndflow: " + json.dumps(nd))
+        emit({"ndflow": nd, "ndflow_python": nd_python},
+             "compare.py: simulated GPUs, PyTorch not run; ndflow: %s; ndflow from Python: %s"
+             % (json.dumps(nd), json.dumps(nd_python)))
         return
-    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--torch-only",
-                           json.dumps(nd)], capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit("compare.py: the PyTorch run failed: " + done.stderr.strip())
-    pt = json.loads(done.stdout.strip().splitlines()[-1])
+    pt = run_python_side("--torch-only", nd)
+    # The dispatch target compares like with like: both pushed from Python.
+    if "skipped" in nd_python:
+        dispatch_what, nd_dispatch = "dispatch: ndflow (C++) / torch (Python) per op", nd
+    else:
+        dispatch_what, nd_dispatch = "dispatch: ndflow / torch per op, both from Python", nd_python
 
     def overlap(r):
         return (r["run_ms"] + r["copy_ms"]) / r["run_and_copy_ms"]
@@ -127,13 +168,12 @@ def main():
         "overlap: ndflow, share of ideal": (overlap(nd) / ideal(nd), ">= 0.90",
                                             overlap(nd) >= 0.9 * ideal(nd)),
         "overlap: torch, share of ideal (for comparison)": (overlap(pt) / ideal(pt), "", True),
-        "dispatch: ndflow / torch per op": (nd["dispatch_async_us"] / pt["dispatch_async_us"],
-                                            "<= 1.0",
-                                            nd["dispatch_async_us"] <= pt["dispatch_async_us"]),
+        dispatch_what: (nd_dispatch["dispatch_async_us"] / pt["dispatch_async_us"], "<= 1.0",
+                        nd_dispatch["dispatch_async_us"] <= pt["dispatch_async_us"]),
         "CPU and GPU: together / sum": (nd["cpu_and_gpu_ms"] / (nd["cpu_ms"] + nd["gpu_ms"]), "",
                                         True),
     }
-    result = {"ndflow": nd, "torch": pt,
+    result = {"ndflow": nd, "ndflow_python": nd_python, "torch": pt,
               "targets": {k: {"measured": v[0], "target": v[1], "met": v[2]}
                           for k, v in targets.items()}}
     if not emit(result, None):
@@ -144,10 +184,16 @@ def main():
             ("run %d products (ms)" % nd["products"], "run_ms"),
             ("copy them to the CPU (ms)", "copy_ms"),
             ("run and copy (ms)", "run_and_copy_ms"),
-            ("y = x + 1, async (us per op)", "dispatch_async_us")]
+            ("y = x + 1, ndflow from C++ (us/op)", "dispatch_async_us")]
     print("%-34s %10s %10s %8s" % ("workload", "ndflow", "PyTorch", "ratio"))
     for what, key in rows:
         print("%-34s %10.3f %10.3f %8.2f" % (what, nd[key], pt[key], nd[key] / pt[key]))
+    if "skipped" in nd_python:
+        print("y = x + 1 from Python: ndflow not measured (%s)" % nd_python["skipped"])
+    else:
+        us = nd_python["dispatch_async_us"]
+        print("%-34s %10.3f %10.3f %8.2f" % ("y = x + 1, from Python (us/op)", us,
+                                            pt["dispatch_async_us"], us / pt["dispatch_async_us"]))
     print("\n%-48s %9s %8s  %s" % ("target", "measured", "target", "met"))
     for what, (value, target, met) in targets.items():
         print("%-48s %9.3f %8s  %s" % (what, value, target, ("yes" if met else "NO") if target else ""))
