@@ -109,16 +109,17 @@ __global__ void elements_kernel(F f, std::int64_t n) {
 // Runs f(i) for every i in [0, n): a grid-stride kernel on `stream`, or a loop on the
 // calling thread for host_stream(). f is a functor whose operator() is __host__ __device__,
 // so the one body is what the GPU runs and what the host checks. `launch` names the launch
-// in an error ("launch of the unary kernel").
+// in an error ("launch of the unary kernel"), which also gives the caller's file and line.
 template <class F>
-void for_each_element(void* stream, std::int64_t n, const F& f, const char* launch) {
+void for_each_element(void* stream, std::int64_t n, const F& f, const char* launch,
+                      const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
   if (n <= 0) return;
   if (on_host(stream)) {
     for (std::int64_t i = 0; i < n; ++i) f(i);
     return;
   }
   elements_kernel<F><<<blocks_for(n), kThreads, 0, as_stream(stream)>>>(f, n);
-  check(cudaGetLastError(), launch, __FILE__, __LINE__);
+  check(cudaGetLastError(), launch, file, line);
 }
 
 // --- dtypes on the device -------------------------------------------------------------------
