@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/current_device.h"
 #include "backends/cuda/smoke.h"
 
 namespace ndflow::cuda {
@@ -21,7 +22,7 @@ __global__ void iota_times_two(float* out, int n) {
 
 std::string smoke_test(int device) {
   constexpr int n = 1 << 20;
-  NDFLOW_CUDA_CHECK(cudaSetDevice(device));
+  const CurrentDeviceScope on(device);  // the caller's current device is given back after
   float* d = nullptr;
   NDFLOW_CUDA_CHECK(cudaMalloc(&d, n * sizeof(float)));
   iota_times_two<<<(n + 255) / 256, 256>>>(d, n);

@@ -53,8 +53,10 @@ class PerStreamHandles {
   Handle get(cudaStream_t stream, Create&& create) {
     int device = 0;
     NDFLOW_CUDA_CHECK(cudaGetDevice(&device));
-    Handle& h = handles_[{device, stream}];
-    if (h == nullptr) h = create();
+    const std::pair<int, cudaStream_t> key{device, stream};
+    if (const auto it = handles_.find(key); it != handles_.end()) return it->second;
+    const Handle h = create();  // stored only once made: a failed create leaves no entry
+    handles_.emplace(key, h);
     return h;
   }
 
