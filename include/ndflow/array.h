@@ -221,6 +221,10 @@ NDFLOW_DECLARE_BINARY(greater)
 NDFLOW_DECLARE_BINARY(greater_equal)
 #undef NDFLOW_DECLARE_BINARY
 Array where(const Array& condition, const Array& a, const Array& b);
+// With a scalar for one side: the scalar's dtype follows the array beside it (NEP 50, as in
+// binary ops), so where(c, x, 0) keeps x's dtype.
+Array where(const Array& condition, const Array& a, Scalar b);
+Array where(const Array& condition, Scalar a, const Array& b);
 
 Array negative(const Array& a);
 Array abs(const Array& a);

@@ -104,6 +104,16 @@ CudaLaunch cuda_where(const ArrayImpl& out, const ArrayImpl& cond, const ArrayIm
           shape = out_shape_of(out.shape)](void* s) { cuda::where(s, data, t, c, x, y, shape); };
 }
 
+CudaLaunch cuda_where_scalar(const ArrayImpl& out, const ArrayImpl& cond, const ArrayImpl& a,
+                             std::uint64_t bits, DType scalar_dtype, bool scalar_when_true) {
+  if (!out.is_contiguous()) return {};
+  return [data = out.data(), t = out.dtype, c = operand_of(cond, out.shape),
+          x = operand_of(a, out.shape), bits, scalar_dtype, scalar_when_true,
+          shape = out_shape_of(out.shape)](void* s) {
+    cuda::where_scalar(s, data, t, c, x, bits, scalar_dtype, scalar_when_true, shape);
+  };
+}
+
 CudaLaunch cuda_gemm(const cuda::GemmArgs& args) {
   return [args](void* s) { cuda::gemm(s, args); };
 }
@@ -145,6 +155,10 @@ CudaLaunch cuda_where(const ArrayImpl&, const ArrayImpl&, const ArrayImpl&, cons
 }
 CudaLaunch cuda_binary_scalar(cuda::BinaryOp, const ArrayImpl&, const ArrayImpl&, std::uint64_t,
                               DType, bool, DType) {
+  return {};
+}
+CudaLaunch cuda_where_scalar(const ArrayImpl&, const ArrayImpl&, const ArrayImpl&, std::uint64_t,
+                             DType, bool) {
   return {};
 }
 CudaLaunch cuda_gemm(const cuda::GemmArgs&) { return {}; }

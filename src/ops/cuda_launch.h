@@ -46,6 +46,10 @@ CudaLaunch cuda_sequence(std::vector<CudaLaunch> launches);
 // out (contiguous) = where(cond, a, b).
 CudaLaunch cuda_where(const ArrayImpl& out, const ArrayImpl& cond, const ArrayImpl& a,
                       const ArrayImpl& b);
+// out (contiguous) = where(cond, a, s), or where(cond, s, a) when scalar_when_true; the
+// scalar is the value of dtype scalar_dtype in the bytes `bits` (a kernel parameter).
+CudaLaunch cuda_where_scalar(const ArrayImpl& out, const ArrayImpl& cond, const ArrayImpl& a,
+                             std::uint64_t bits, DType scalar_dtype, bool scalar_when_true);
 // gemm, for arrays the caller has checked (see linalg.cc).
 CudaLaunch cuda_gemm(const cuda::GemmArgs& args);
 // out (contiguous) = op over the axes in `mask` of `in` (contiguous).

@@ -570,6 +570,46 @@ Array where(const Array& condition, const Array& a, const Array& b) {
   return out;
 }
 
+namespace detail {
+namespace {
+
+// where(condition, x, s), or where(condition, s, x) when scalar_when_true. Where the GPU runs
+// the CUDA kernels the scalar is a kernel parameter, as in binary_scalar_op; elsewhere it is
+// a 0-d array (on the host that costs no op; a simulated GPU's kernels read its memory).
+Array where_scalar(const Array& condition, const Array& x, Scalar s, bool scalar_when_true) {
+  const char* op = "where";
+  const ArrayImpl& ci = impl_of(condition, op);
+  const ArrayImpl& xi = impl_of(x, op);
+  if (!runs_cuda_kernels(xi.device())) {
+    const Array sa = scalar_like(s, x);
+    return scalar_when_true ? ndflow::where(condition, sa, x) : ndflow::where(condition, x, sa);
+  }
+  if (ci.device() != xi.device()) check_same_device(op, {&condition, &x});
+  Shape shape;
+  if (!broadcast(ci.shape, xi.shape, &shape)) {
+    const std::string xs = xi.shape.to_string(), ss = Shape{}.to_string();
+    throw ShapeError("ndflow: where: cannot broadcast " + ci.shape.to_string() + " with " +
+                     (scalar_when_true ? ss : xs) + " with " + (scalar_when_true ? xs : ss));
+  }
+  const DType sd = scalar_dtype(s, xi.dtype);
+  Array out = new_array(shape, promote_types(xi.dtype, sd), xi.device());
+  launch(
+      op, VarsOf{&condition, &x}, VarsOf{&out}, xi.device(), [] {},
+      cuda_where_scalar(*out.impl(), ci, xi, scalar_bits(s, sd), sd, scalar_when_true));
+  return out;
+}
+
+}  // namespace
+}  // namespace detail
+
+Array where(const Array& condition, const Array& a, Scalar b) {
+  return detail::where_scalar(condition, a, b, /*scalar_when_true=*/false);
+}
+
+Array where(const Array& condition, Scalar a, const Array& b) {
+  return detail::where_scalar(condition, b, a, /*scalar_when_true=*/true);
+}
+
 // A 0-d array of the dtype NEP 50 gives the scalar next to `like`.
 Array scalar_like(Scalar s, const Array& like) {
   const detail::ArrayImpl& li = impl_of(like, "scalar_like");

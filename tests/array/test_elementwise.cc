@@ -27,6 +27,7 @@ using ndflow::kFloat64;
 using ndflow::kInt32;
 using ndflow::kInt64;
 using ndflow::kUInt8;
+using ndflow::Scalar;
 
 // A double value converted to dtype t the way a kernel stores it: integers wrap modulo
 // 2^bits (NumPy's overflow), float32 rounds, bool is "nonzero".
@@ -352,6 +353,24 @@ TEST(ElementwiseWhereTest, SelectsWithThreeWayBroadcastAndPromotion) {
                           ndflow::zeros({}, kInt32))
                 .item<int>(),
             1);
+}
+
+TEST(ElementwiseWhereTest, AScalarOnEitherSideTakesItsDtypeFromTheArray) {
+  const Array c = ndflow::from_vector(std::vector<std::int32_t>{1, 0, 1}, {3});  // nonzero: true
+  const Array u8 = ndflow::from_vector(std::vector<std::uint8_t>{1, 2, 3}, {3});
+  const Array f32 = ndflow::from_vector(std::vector<float>{1.5f, 2.5f, 3.5f}, {3});
+  // where(c, x, 0) keeps x's dtype (NEP 50), as x + 0 does.
+  EXPECT_EQ(ndflow::where(c, u8, Scalar(0)).dtype(), kUInt8);
+  EXPECT_EQ(ndflow::where(c, u8, Scalar(0)).to_vector<int>(), (std::vector<int>{1, 0, 3}));
+  EXPECT_EQ(ndflow::where(c, Scalar(7), u8).to_vector<int>(), (std::vector<int>{7, 2, 7}));
+  EXPECT_EQ(ndflow::where(c, f32, Scalar(0)).dtype(), kFloat32);
+  // A float scalar next to an integer array makes the result float; a bool one keeps it.
+  EXPECT_EQ(ndflow::where(c, u8, Scalar(0.5)).dtype(), kFloat64);
+  EXPECT_EQ(ndflow::where(c, u8, Scalar(0.5)).to_vector<double>(),
+            (std::vector<double>{1, 0.5, 3}));
+  EXPECT_EQ(ndflow::where(c, u8, Scalar(true)).dtype(), kUInt8);
+  EXPECT_THROW(ndflow::where(ndflow::zeros({2}), u8, Scalar(1)), ndflow::ShapeError);
+  EXPECT_THROW(ndflow::where(ndflow::zeros({2}), Scalar(1), u8), ndflow::ShapeError);
 }
 
 // --- scalar operands (NEP 50) ---------------------------------------------------------------

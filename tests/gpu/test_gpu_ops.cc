@@ -23,6 +23,7 @@
 #include "array/harness.h"
 #include "gpu/two_gpu_test.h"
 #include "ndflow/array.h"
+#include "ndflow/engine.h"
 #include "ndflow/error.h"
 
 namespace ndflow_test {
@@ -350,6 +351,78 @@ TEST_F(GpuOpsTest, WhereOfEveryDtypeMatchesTheCpu) {
           in, [](const Inputs& x) { return ndflow::where(x[0], x[1], x[2]); },
           what + " promoted with float32, broadcast");
       if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// where(c, x, s) and where(c, s, x): on GPUs running the CUDA kernels the scalar is a kernel
+// argument (no 0-d array), with the dtype NEP 50 gives it next to x, as on the CPU.
+TEST_F(GpuOpsTest, WhereWithAScalarOnEitherSideMatchesTheCpu) {
+  const std::vector<std::pair<Scalar, std::string>> scalars = {{Scalar(0), "0"},
+                                                               {Scalar(-2), "-2"},
+                                                               {Scalar(2.5), "2.5"},
+                                                               {Scalar(true), "True"},
+                                                               {Scalar(300), "300"}};
+  for (DType t : all_dtypes()) {
+    const Inputs in = {edge_array(ndflow::kBool, {3, 4}, 15), edge_array(t, {3, 4}, 16),
+                       edge_array(ndflow::kInt32, {4}, 17)};
+    for (const auto& [s, text] : scalars) {
+      const std::string dt = name_of(t);
+      expect_gpus_match_cpu(
+          in, [s = s](const Inputs& x) { return ndflow::where(x[0], x[1], s); },
+          "where(c, " + dt + ", " + text + ")");
+      expect_gpus_match_cpu(
+          in, [s = s](const Inputs& x) { return ndflow::where(x[0], s, x[1]); },
+          "where(c, " + text + ", " + dt + ")");
+      // An int32 condition that broadcasts against the array; a strided view as the array.
+      expect_gpus_match_cpu(
+          in, [s = s](const Inputs& x) { return ndflow::where(x[2], s, x[1]); },
+          "where(int32 (4,), " + text + ", " + dt + ")");
+      expect_gpus_match_cpu(
+          in,
+          [s = s](const Inputs& x) {
+            return ndflow::where(x[0].slice(1, 0, 4, 2), x[1].slice(1, 0, 4, 2), s);
+          },
+          "where(c view, " + dt + " view, " + text + ")");
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// The scalar travels with the kernel: each of these is one op (one kernel), with no 0-d array
+// filled on the GPU first. Simulated GPUs running the CPU's kernels take the 0-d path.
+TEST_F(GpuOpsTest, AScalarOperandAddsNoOpOfItsOwn) {
+  if (ndflow::gpus_run_cpu_kernels())
+    GTEST_SKIP() << "these GPUs run the CPU's kernels, whose scalars are 0-d arrays";
+  Array x = ones({2, 3}, ndflow::kFloat32, Device::gpu(0));
+  const Array c = x > 0.5;
+  ndflow::wait_all();
+  // Each returns its result (x itself for x += 1), counted before it is dropped: dropping an
+  // array pushes its variable's deletion, an op too.
+  const std::vector<std::pair<const char*, std::function<Array()>>> ops = {
+      {"x + 1", [&] { return x + 1; }},
+      {"1 - x", [&] { return 1 - x; }},
+      {"x += 1", [&] { return x += 1; }},
+      {"where(c, x, 0)", [&] { return ndflow::where(c, x, Scalar(0)); }},
+      {"where(c, 0, x)", [&] { return ndflow::where(c, Scalar(0), x); }}};
+  for (const auto& [what, op] : ops) {
+    const std::uint64_t before = ndflow::default_engine().stats().ops_pushed;
+    const Array result = op();
+    EXPECT_EQ(ndflow::default_engine().stats().ops_pushed - before, 1u) << what;
+  }
+  ndflow::wait_all();
+}
+
+TEST_F(GpuOpsTest, WhereWithAScalarRefusesShapesThatDoNotBroadcast) {
+  const Array c = ones({3}, ndflow::kBool, Device::gpu(0));
+  const Array x = ones({4}, ndflow::kFloat32, Device::gpu(0));
+  for (const bool scalar_first : {false, true}) {
+    try {
+      (void)(scalar_first ? ndflow::where(c, Scalar(1), x) : ndflow::where(c, x, Scalar(1)));
+      ADD_FAILURE() << "where of (3,) with (4,) did not throw";
+    } catch (const ndflow::ShapeError& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot broadcast (3,) with"), std::string::npos)
+          << e.what();
     }
   }
 }

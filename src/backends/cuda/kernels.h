@@ -117,6 +117,12 @@ void copy_into(void* stream, const Operand& out, const Operand& a, const OutShap
 void where(void* stream, void* out, DType t, const Operand& cond, const Operand& a,
            const Operand& b, const OutShape& shape);
 
+// out = where(cond, a, s), or where(cond, s, a) when scalar_when_true, over `shape`: s is
+// passed as binary_scalar passes it (a kernel parameter, no device memory), converted to t.
+void where_scalar(void* stream, void* out, DType t, const Operand& cond, const Operand& a,
+                  std::uint64_t scalar_bits, DType scalar_dtype, bool scalar_when_true,
+                  const OutShape& shape);
+
 // Batched product c[p] (m x n, row stride ldc) = a[p] (m x k) * b[p] (k x n) for p < batch,
 // each operand advancing by its batch stride (0 to reuse one of a or b; c's matrices must
 // not overlap), computed in c's dtype t as the CPU does (integers wrap; bool is or-of-ands).

@@ -254,6 +254,23 @@ struct WhereElement {
   }
 };
 
+// Operands: {cond, a}; s stands for the other operand of where. Only the chosen one is read.
+template <class T>
+struct WhereScalarElement {
+  void* out;
+  DType t;
+  Operands<2> in;
+  T s;
+  bool scalar_when_true;
+  __host__ __device__ void operator()(std::int64_t i) const {
+    std::int64_t off[2];
+    operand_offsets(in, i, off);
+    const bool c = load_as<bool>(in.data[0], in.dtype[0], off[0]);
+    const T v = c == scalar_when_true ? s : load_as<T>(in.data[1], in.dtype[1], off[1]);
+    store_as<T>(out, t, i, v);
+  }
+};
+
 // Operands: {out, in}, in the input's type C.
 template <class C>
 struct CopyIntoElement {
@@ -352,6 +369,18 @@ void where(void* stream, void* out, DType t, const Operand& cond, const Operand&
   impl::over_elements(shape, ops, t, [&](auto tag, const auto& in, std::int64_t n) {
     impl::for_each_element(stream, n, impl::WhereElement<decltype(tag)>{out, t, in},
                            "launch of the where kernel");
+  });
+}
+
+void where_scalar(void* stream, void* out, DType t, const Operand& cond, const Operand& a,
+                  std::uint64_t scalar_bits, DType scalar_dtype, bool scalar_when_true,
+                  const OutShape& shape) {
+  const Operand* ops[2] = {&cond, &a};
+  impl::over_elements(shape, ops, t, [&](auto tag, const auto& in, std::int64_t n) {
+    using T = decltype(tag);
+    const T s = impl::load_as<T>(&scalar_bits, scalar_dtype, 0);  // as binary_scalar reads it
+    impl::for_each_element(stream, n, impl::WhereScalarElement<T>{out, t, in, s, scalar_when_true},
+                           "launch of the where-scalar kernel");
   });
 }
 
