@@ -53,13 +53,10 @@ void def_unary(nb::module_& m, const char* name) {
       name, [](nb::handle a) { return fn(to_array_like(a)); }, nb::arg("x").none());
 }
 
-// where(c, x, 0): a Python scalar takes its dtype from the array beside it (NEP 50).
+// where(c, x, 0): a Python int or float beside an array goes to where() as a Scalar, whose
+// dtype follows that array (NEP 50); a bool is an array operand.
 bool is_where_scalar(nb::handle value) {
   return is_python_scalar(value) && !PyBool_Check(value.ptr());
-}
-Array where_operand(nb::handle value, const Array* like, Device device) {
-  if (like && is_where_scalar(value)) return scalar_like(nb::cast<Scalar>(value), *like);
-  return to_array_like(value, device);
 }
 
 std::vector<Array> to_array_list(nb::handle seq) {
@@ -216,15 +213,13 @@ void bind_functions(nb::module_& m) {
         std::optional<Array> ay =
             nb::isinstance<Array>(y) ? std::optional(nb::cast<Array>(y)) : std::nullopt;
         const Device d = device_beside({condition, x, y});
-        // An array and a scalar: the scalar goes to the op as a value (on a GPU, a kernel
-        // argument rather than a 0-d array).
-        if (ax && is_where_scalar(y))
-          return where(to_array_like(condition, d), *ax, nb::cast<Scalar>(y));
+        // A scalar goes to the op as a value (on a GPU, a kernel argument rather than a 0-d
+        // array); with two, x becomes the array beside y.
         if (ay && is_where_scalar(x))
           return where(to_array_like(condition, d), nb::cast<Scalar>(x), *ay);
-        const Array a = ax ? *ax : where_operand(x, ay ? &*ay : nullptr, d);
-        const Array b = ay ? *ay : where_operand(y, &a, d);
-        return where(to_array_like(condition, d), a, b);
+        const Array a = ax ? *ax : to_array_like(x, d);
+        if (is_where_scalar(y)) return where(to_array_like(condition, d), a, nb::cast<Scalar>(y));
+        return where(to_array_like(condition, d), a, ay ? *ay : to_array_like(y, d));
       },
       nb::arg("condition"), nb::arg("x"), nb::arg("y"));
 

@@ -547,31 +547,18 @@ NDFLOW_UNARY(sigmoid, SigmoidOp)
 NDFLOW_UNARY(relu, ReluOp)
 #undef NDFLOW_UNARY
 
-Array where(const Array& condition, const Array& a, const Array& b) {
-  const char* op = "where";
-  const detail::ArrayImpl& ci = impl_of(condition, op);
-  const detail::ArrayImpl& ai = impl_of(a, op);
-  const detail::ArrayImpl& bi = impl_of(b, op);
-  if (ci.device() != ai.device() || ci.device() != bi.device())
-    detail::check_same_device(op, {&condition, &a, &b});
-  Shape ab, shape;
-  if (!detail::broadcast(ai.shape, bi.shape, &ab) || !detail::broadcast(ci.shape, ab, &shape))
-    throw ShapeError("ndflow: where: cannot broadcast " + ci.shape.to_string() + " with " +
-                     ai.shape.to_string() + " with " + bi.shape.to_string());
-  const DType t = promote_types(ai.dtype, bi.dtype);
-  const Array av = detail::cast_to(a, t), bv = detail::cast_to(b, t);
-  Array out = detail::new_array(shape, t, ai.device());
-  detail::CudaLaunch cuda;
-  if (detail::runs_cuda_kernels(ai.device()))
-    cuda = detail::cuda_where(*out.impl(), ci, *av.impl(), *bv.impl());
-  detail::push_elements<4>(op, detail::kWhere[detail::idx(ci.dtype) * detail::kN + detail::idx(t)],
-                           {out, condition, av, bv}, detail::VarsOf{&condition, &av, &bv},
-                           detail::VarsOf{&out}, std::move(cuda));
-  return out;
-}
-
 namespace detail {
 namespace {
+
+// The shape of where(c, a, b)'s result; ShapeError naming all three when they do not
+// broadcast (a scalar operand is shape ()).
+Shape where_shape(const Shape& c, const Shape& a, const Shape& b) {
+  Shape ab, shape;
+  if (!broadcast(a, b, &ab) || !broadcast(c, ab, &shape))
+    throw ShapeError("ndflow: where: cannot broadcast " + c.to_string() + " with " + a.to_string() +
+                     " with " + b.to_string());
+  return shape;
+}
 
 // where(condition, x, s), or where(condition, s, x) when scalar_when_true. Where the GPU runs
 // the CUDA kernels the scalar is a kernel parameter, as in binary_scalar_op; elsewhere it is
@@ -585,12 +572,8 @@ Array where_scalar(const Array& condition, const Array& x, Scalar s, bool scalar
     return scalar_when_true ? ndflow::where(condition, sa, x) : ndflow::where(condition, x, sa);
   }
   if (ci.device() != xi.device()) check_same_device(op, {&condition, &x});
-  Shape shape;
-  if (!broadcast(ci.shape, xi.shape, &shape)) {
-    const std::string xs = xi.shape.to_string(), ss = Shape{}.to_string();
-    throw ShapeError("ndflow: where: cannot broadcast " + ci.shape.to_string() + " with " +
-                     (scalar_when_true ? ss : xs) + " with " + (scalar_when_true ? xs : ss));
-  }
+  const Shape shape = scalar_when_true ? where_shape(ci.shape, Shape{}, xi.shape)
+                                       : where_shape(ci.shape, xi.shape, Shape{});
   const DType sd = scalar_dtype(s, xi.dtype);
   Array out = new_array(shape, promote_types(xi.dtype, sd), xi.device());
   launch(
@@ -601,6 +584,26 @@ Array where_scalar(const Array& condition, const Array& x, Scalar s, bool scalar
 
 }  // namespace
 }  // namespace detail
+
+Array where(const Array& condition, const Array& a, const Array& b) {
+  const char* op = "where";
+  const detail::ArrayImpl& ci = impl_of(condition, op);
+  const detail::ArrayImpl& ai = impl_of(a, op);
+  const detail::ArrayImpl& bi = impl_of(b, op);
+  if (ci.device() != ai.device() || ci.device() != bi.device())
+    detail::check_same_device(op, {&condition, &a, &b});
+  const Shape shape = detail::where_shape(ci.shape, ai.shape, bi.shape);
+  const DType t = promote_types(ai.dtype, bi.dtype);
+  const Array av = detail::cast_to(a, t), bv = detail::cast_to(b, t);
+  Array out = detail::new_array(shape, t, ai.device());
+  detail::CudaLaunch cuda;
+  if (detail::runs_cuda_kernels(ai.device()))
+    cuda = detail::cuda_where(*out.impl(), ci, *av.impl(), *bv.impl());
+  detail::push_elements<4>(op, detail::kWhere[detail::idx(ci.dtype) * detail::kN + detail::idx(t)],
+                           {out, condition, av, bv}, detail::VarsOf{&condition, &av, &bv},
+                           detail::VarsOf{&out}, std::move(cuda));
+  return out;
+}
 
 Array where(const Array& condition, const Array& a, Scalar b) {
   return detail::where_scalar(condition, a, b, /*scalar_when_true=*/false);
