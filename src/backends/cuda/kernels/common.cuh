@@ -166,6 +166,13 @@ __host__ __device__ __forceinline__ I float_to_int_as_x86(C v) {
   return static_cast<I>(v);
 }
 
+// A scalar kernel argument (kernels.h's scalar_bits: the value of dtype t in the low bytes)
+// as C, converted as an array's elements are: element 0 of a one-element array of dtype t.
+template <class C>
+C scalar_as(std::uint64_t bits, DType t) {
+  return load_as<C>(&bits, t, 0);
+}
+
 // Stores v (of type C) as element i of `data` (dtype t), converting as static_cast does on
 // the CPU (x86), float-to-integer overflow and NaN included.
 template <class C>

@@ -347,8 +347,7 @@ void binary_scalar(void* stream, BinaryOp op, void* out, DType out_dtype, const 
   const Operand* ops[1] = {&a};
   impl::over_elements(shape, ops, compute, [&](auto tag, const auto& in, std::int64_t n) {
     using C = decltype(tag);
-    // The scalar's bytes read as element 0 of a one-element array of its dtype.
-    const C s = impl::load_as<C>(&scalar_bits, scalar_dtype, 0);
+    const C s = impl::scalar_as<C>(scalar_bits, scalar_dtype);
     impl::for_each_element(stream, n,
                            impl::BinaryScalarElement<C>{op, out, out_dtype, in, s, scalar_first},
                            "launch of the binary-scalar kernel");
@@ -378,7 +377,7 @@ void where_scalar(void* stream, void* out, DType t, const Operand& cond, const O
   const Operand* ops[2] = {&cond, &a};
   impl::over_elements(shape, ops, t, [&](auto tag, const auto& in, std::int64_t n) {
     using T = decltype(tag);
-    const T s = impl::load_as<T>(&scalar_bits, scalar_dtype, 0);  // as binary_scalar reads it
+    const T s = impl::scalar_as<T>(scalar_bits, scalar_dtype);
     impl::for_each_element(stream, n, impl::WhereScalarElement<T>{out, t, in, s, scalar_when_true},
                            "launch of the where-scalar kernel");
   });
