@@ -234,10 +234,10 @@ __global__ void combine_chunks_kernel(ReduceOp op, void* out, DType out_dtype,
 // --- the same on the host (host_stream()) ---------------------------------------------------
 
 // A block of `threads` threads on the host: each thread's partial (partial(t)), then
-// block_combine's tree, level by level.
+// block_combine's tree, level by level, in `part` (scratch the caller reuses across blocks).
 template <class C, class Partial>
-Acc<C> block_on_host(ReduceOp op, unsigned threads, Partial&& partial) {
-  std::vector<Acc<C>> part(threads);
+Acc<C> block_on_host(ReduceOp op, unsigned threads, std::vector<Acc<C>>& part, Partial&& partial) {
+  part.resize(threads);
   for (unsigned t = 0; t < threads; ++t) part[t] = partial(t);
   for (unsigned half = threads / 2; half > 0; half /= 2)
     for (unsigned t = 0; t < half; ++t) part[t] = combine(op, part[t], part[t + half]);
@@ -250,9 +250,10 @@ void reduce_on_host(ReduceOp op, void* out, DType out_dtype, const void* in, DTy
                     const ReduceGeometry& g, std::int64_t chunks, std::int64_t chunk,
                     unsigned threads, unsigned combine_threads) {
   std::vector<Acc<C>> partials(chunks > 1 ? static_cast<std::size_t>(g.outer * chunks) : 0);
+  std::vector<Acc<C>> part;  // the block's per-thread partials, reused by every block
   for (std::int64_t j = 0; j < g.outer * chunks; ++j) {
     const ChunkOf r = chunk_of(g, j, chunks, chunk);
-    const Acc<C> total = block_on_host<C>(op, threads, [&](unsigned t) {
+    const Acc<C> total = block_on_host<C>(op, threads, part, [&](unsigned t) {
       return fold_range<C>(op, in, in_dtype, g, r.base, r.begin, r.end, t, threads);
     });
     if (chunks > 1)
@@ -262,7 +263,7 @@ void reduce_on_host(ReduceOp op, void* out, DType out_dtype, const void* in, DTy
   }
   if (chunks == 1) return;
   for (std::int64_t o = 0; o < g.outer; ++o) {
-    const Acc<C> total = block_on_host<C>(op, combine_threads, [&](unsigned t) {
+    const Acc<C> total = block_on_host<C>(op, combine_threads, part, [&](unsigned t) {
       return fold_chunks<C>(op, partials.data(), o, chunks, t, combine_threads);
     });
     store_result(op, out, out_dtype, o, total, g.inner);
