@@ -38,23 +38,28 @@ def run_ndflow(binary, quick, reps):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def median_ms_of(fn, sync, reps):
+    """The median wall time of fn() followed by sync() (the wait for its work), over `reps`
+    runs after a warm-up: how both Python sides are timed."""
+    fn()
+    sync()
+    samples = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        sync()
+        samples.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(samples)
+
+
 def torch_main(sizes):
     """PyTorch's side, in its own process; prints one JSON object."""
     import torch
 
     dev = torch.device("cuda:0")
-    reps = sizes["reps"]
 
     def median_ms(fn):
-        fn()
-        torch.cuda.synchronize()
-        samples = []
-        for _ in range(reps):
-            start = time.perf_counter()
-            fn()
-            torch.cuda.synchronize()
-            samples.append((time.perf_counter() - start) * 1e3)
-        return statistics.median(samples)
+        return median_ms_of(fn, torch.cuda.synchronize, sizes["reps"])
 
     torch.backends.cuda.matmul.allow_tf32 = False  # as ndflow: TF32 off
     n, count = sizes["n"], sizes["products"]
@@ -89,21 +94,15 @@ def ndflow_python_main(sizes):
     except ImportError as e:
         print(json.dumps({"skipped": "the ndflow package is not importable: %s" % e}))
         return
-    reps, ops = sizes["reps"], sizes["dispatch_ops"]
+    ops = sizes["dispatch_ops"]
     small = np.ones((1, 2), dtype="float32", device=npx.gpu(0))
 
     def dispatch():
         for _ in range(ops):
             small + 1
-        npx.waitall()
 
-    dispatch()  # warm-up
-    samples = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        dispatch()
-        samples.append((time.perf_counter() - start) * 1e3)
-    print(json.dumps({"dispatch_async_us": statistics.median(samples) * 1e3 / ops}))
+    ms = median_ms_of(dispatch, npx.waitall, sizes["reps"])
+    print(json.dumps({"dispatch_async_us": ms * 1e3 / ops}))
 
 
 def run_python_side(which, nd):
