@@ -1,11 +1,11 @@
 // Every op of the array layer on each GPU against the same op on the CPU: every dtype and
 // dtype pair, array and scalar operands on either side, broadcasting, strided views, in
 // place, and edge values (NaN, infinities, integer extremes that wrap, casts out of range).
-// Where the GPUs run the CPU's kernels (simulated GPUs, by default), results must be the
-// CPU's bit for bit; where they run the CUDA kernels (CUDA GPUs, and simulated ones under
-// NDFLOW_SIMULATED_GPU_KERNELS=cuda, label gpusim-cuda), integers and bools must match
-// exactly, floats within a per-dtype tolerance. An op the
-// CPU refuses is refused on the GPU too, at the call, with the same message.
+// Where the GPUs run the CPU's kernels (simulated GPUs, by default), results must be the CPU's
+// bit for bit; where they run the CUDA kernels (CUDA GPUs, and simulated ones under
+// NDFLOW_SIMULATED_GPU_KERNELS=cuda, label gpusim-cuda), integers and bools must match exactly,
+// floats within a per-dtype tolerance. An op the CPU refuses is refused on the GPU too, at the
+// call, with the same message.
 #include <gtest/gtest.h>
 
 #include <algorithm>
