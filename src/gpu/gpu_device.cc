@@ -19,6 +19,7 @@
 #include "engine/default_engine.h"
 #include "ndflow/build_info.h"
 #include "ndflow/error.h"
+#include "runtime/gpu_exit_handler.h"
 
 #if NDFLOW_HAS_CUDA
 #include "backends/cuda/cuda_stream_device.h"
@@ -136,7 +137,9 @@ std::atomic<Registry*> g_registry{nullptr};
 // it starts, and exit handlers run last-registered first; the default engine's own handler
 // (which finishes its ops) runs after CUDA's if the engine was made before the GPUs, as in
 // a program that computes on the CPU first, so its pending GPU ops would call into an
-// unloaded runtime. Registered once the GPUs have started, this runs before CUDA's.
+// unloaded runtime. Registered once the GPUs have started, this runs before CUDA's; and
+// again after cuBLAS's and cuRAND's first calls (runtime/gpu_exit_handler.h), which may
+// start runtimes of their own.
 // Failures nobody waited for are dropped here, as the engine's shutdown drops them.
 void finish_gpu_work_at_exit() noexcept {
   Engine* engine = default_engine_if_created();
@@ -165,7 +168,7 @@ Registry& registry() {
       made->absence_reason = e.what();
     }
     g_registry.store(made, std::memory_order_release);
-    if (!made->gpus.empty()) std::atexit(finish_gpu_work_at_exit);
+    if (!made->gpus.empty()) register_gpu_exit_handler(finish_gpu_work_at_exit);
     return made;
   }();
   return *r;

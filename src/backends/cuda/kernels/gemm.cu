@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <mutex>
 
 #include "backends/cuda/kernels.h"
 #include "backends/cuda/kernels/common.cuh"
 #include "backends/gemm_layout.h"
+#include "runtime/gpu_exit_handler.h"
 
 namespace ndflow::cuda {
 namespace impl {
@@ -112,6 +114,9 @@ void gemm(void* stream, const GemmArgs& g) {
         g.b.batch_stride, static_cast<const double*>(g.a.data), a.ld, g.a.batch_stride, &zero,
         static_cast<double*>(g.c), g.ldc, g.batch_stride_c, g.batch));
   }
+  // By now cuBLAS (and cuBLASLt, which it calls for products) have started their runtimes.
+  static std::once_flag cublas_started;
+  detail::keep_gpu_exit_handler_first(cublas_started);
 }
 
 }  // namespace ndflow::cuda

@@ -6,11 +6,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "backends/cuda/kernels.h"
 #include "backends/cuda/kernels/common.cuh"
 #include "ndflow/error.h"
+#include "runtime/gpu_exit_handler.h"
 
 namespace ndflow::cuda {
 namespace impl {
@@ -66,12 +68,19 @@ struct ScaleUniformElement {
   }
 };
 
+// Call after each generation: by the first, cuRAND has started any runtime of its own.
+void keep_exit_handler_before_curand_teardown() noexcept {
+  static std::once_flag curand_started;
+  detail::keep_gpu_exit_handler_first(curand_started);
+}
+
 template <class T>
 void generate_uniform(curandGenerator_t g, T* out, std::size_t n) {
   if constexpr (std::is_same_v<T, float>)
     NDFLOW_CURAND_CHECK(curandGenerateUniform(g, out, n));
   else
     NDFLOW_CURAND_CHECK(curandGenerateUniformDouble(g, out, n));
+  keep_exit_handler_before_curand_teardown();
 }
 
 // n must be even (Box-Muller makes pairs).
@@ -82,6 +91,7 @@ void generate_normal(curandGenerator_t g, T* out, std::size_t n, double mean, do
         curandGenerateNormal(g, out, n, static_cast<float>(mean), static_cast<float>(stddev)));
   else
     NDFLOW_CURAND_CHECK(curandGenerateNormalDouble(g, out, n, mean, stddev));
+  keep_exit_handler_before_curand_teardown();
 }
 
 template <class T>
