@@ -91,6 +91,12 @@ void bind_runtime(nb::module_& m) {
   m.def("cpu_workers", [] { return default_engine().lane_workers(Lane::cpu_compute()); });
   m.def("engine_kind",
         [] { return default_engine().kind() == EngineKind::kNaive ? "naive" : "threaded"; });
+
+  // nanobind reports, at exit, every ndarray still alive as a reference-counting bug in
+  // these bindings. The package turns that off when daemon threads outlive the interpreter,
+  // as CPython never frees what their frames hold.
+  m.def(
+      "_set_leak_warnings", [](bool on) { nb::set_leak_warnings(on); }, nb::arg("on"));
 }
 
 }  // namespace ndflow::python
