@@ -61,7 +61,13 @@ def torch_main(sizes):
     def median_ms(fn):
         return median_ms_of(fn, torch.cuda.synchronize, sizes["reps"])
 
-    torch.backends.cuda.matmul.allow_tf32 = False  # as ndflow: TF32 off
+    # As ndflow: TF32 off. PyTorch 2.9 and later name it fp32_precision and warn at the old
+    # flag, which they are to drop.
+    matmul = torch.backends.cuda.matmul
+    if hasattr(matmul, "fp32_precision"):
+        matmul.fp32_precision = "ieee"
+    else:
+        matmul.allow_tf32 = False
     n, count = sizes["n"], sizes["products"]
     big = torch.rand((n, n), device=dev) * 2 - 1
     out = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__}
