@@ -4,7 +4,9 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <set>
 #include <stdexcept>
@@ -139,15 +141,34 @@ std::int64_t steady_now_ns() {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
-// cudaEventElapsedTime answers in float ms, about 7 significant digits: measured from an
-// origin older than this, timestamps blur past a microsecond.
-constexpr std::int64_t kTimingOriginMaxAgeNs = 10'000'000'000;
-constexpr std::int64_t kTimingOriginChainMaxAgeNs = 30'000'000'000;
+// Origins are renewed this often while the profiler records. Each renewal steers the map
+// back to the host clock (runtime/stream_clock.h), and cudaEventElapsedTime's float
+// milliseconds resolve about 0.1 us a second from an origin.
+constexpr std::int64_t kTimingOriginRenewNs = 1'000'000'000;
+// Calibrations per origin, of which the narrowest window is kept.
+constexpr int kCalibrationTries = 3;
+
+// What one calibration needs besides the origin's own event, freed however it ends.
+struct CalibrationScratch {
+  cudaStream_t idle = nullptr;
+  cudaEvent_t trial = nullptr;
+  ~CalibrationScratch() {
+    if (trial) destroy_event_quietly(trial);
+    if (idle && cudaStreamDestroy(idle) != cudaSuccess) (void)cudaGetLastError();
+  }
+};
+
+// The GPU time from `from` to `to`, both completed, in ns.
+std::int64_t elapsed_ns(cudaEvent_t from, cudaEvent_t to) {
+  float ms = 0;
+  NDFLOW_CUDA_CHECK(cudaEventElapsedTime(&ms, from, to));
+  return std::llround(static_cast<double>(ms) * 1e6);
+}
 }  // namespace
 
 struct CudaStreamDevice::TimingOrigin {
   cudaEvent_t event = nullptr;
-  std::int64_t host_ns = 0;
+  detail::ClockAnchor anchor;
   ~TimingOrigin() {
     // Quietly: at teardown the context may be gone, and a failure left as the thread's last
     // error would be blamed on the worker's next launch.
@@ -155,35 +176,47 @@ struct CudaStreamDevice::TimingOrigin {
   }
 };
 
-// An event on an idle stream, which the GPU reaches at once: the first origin's host time
-// is the middle of the record and the wait. A renewed origin takes its host time from the
-// previous one plus the GPU's own elapsed time between the two, so that every origin maps
-// GPU time to host time alike (estimating each anew would shift spans measured from
-// different origins against each other by up to the estimate's error). Called with the
-// device current.
+// An event on an idle stream, which the GPU reaches at once: the host knows when within
+// the window from before the record to after the wait. Of a few tries the narrowest window
+// is kept. The new origin continues the previous one's map (stream_clock.h), so spans
+// measured from either stay in order. Called with the device current.
 std::shared_ptr<CudaStreamDevice::TimingOrigin> CudaStreamDevice::current_origin() {
+  auto fresh = [this]() -> std::shared_ptr<TimingOrigin> {
+    std::lock_guard lock(events_mu_);
+    if (origin_ && steady_now_ns() - origin_->anchor.measured_ns <= kTimingOriginRenewNs)
+      return origin_;
+    return nullptr;
+  };
+  if (auto origin = fresh()) return origin;
+  // One calibration at a time: the lanes that find the origin stale together share the one.
+  std::lock_guard calibrating(calibration_mu_);
+  if (auto origin = fresh()) return origin;
   std::shared_ptr<TimingOrigin> previous;
   {
     std::lock_guard lock(events_mu_);
-    if (origin_ && steady_now_ns() - origin_->host_ns <= kTimingOriginMaxAgeNs) return origin_;
     previous = origin_;
   }
   auto origin = std::make_shared<TimingOrigin>();
+  CalibrationScratch scratch;
   NDFLOW_CUDA_CHECK(cudaEventCreate(&origin->event));
-  cudaStream_t idle = nullptr;
-  NDFLOW_CUDA_CHECK(cudaStreamCreateWithFlags(&idle, cudaStreamNonBlocking));
-  const std::int64_t before = steady_now_ns();
-  NDFLOW_CUDA_CHECK(cudaEventRecord(origin->event, idle));
-  NDFLOW_CUDA_CHECK(cudaEventSynchronize(origin->event));
-  const std::int64_t after = steady_now_ns();
-  NDFLOW_CUDA_CHECK(cudaStreamDestroy(idle));
-  origin->host_ns = before + (after - before) / 2;
-  // Chained only while float milliseconds still resolve a microsecond or so between them.
-  if (previous && origin->host_ns - previous->host_ns <= kTimingOriginChainMaxAgeNs) {
-    float ms = 0;
-    NDFLOW_CUDA_CHECK(cudaEventElapsedTime(&ms, previous->event, origin->event));
-    origin->host_ns = previous->host_ns + static_cast<std::int64_t>(static_cast<double>(ms) * 1e6);
+  NDFLOW_CUDA_CHECK(cudaEventCreate(&scratch.trial));
+  NDFLOW_CUDA_CHECK(cudaStreamCreateWithFlags(&scratch.idle, cudaStreamNonBlocking));
+  detail::ClockSample best;
+  for (int i = 0; i < kCalibrationTries; ++i) {
+    detail::ClockSample sample;
+    sample.before_ns = steady_now_ns();
+    NDFLOW_CUDA_CHECK(cudaEventRecord(scratch.trial, scratch.idle));
+    NDFLOW_CUDA_CHECK(cudaEventSynchronize(scratch.trial));
+    sample.after_ns = steady_now_ns();
+    if (i == 0 || sample.width_ns() < best.width_ns()) {
+      best = sample;
+      std::swap(origin->event, scratch.trial);  // the origin's event is the best try's
+    }
   }
+  origin->anchor = previous
+                       ? detail::next_clock_anchor(previous->anchor,
+                                                   elapsed_ns(previous->event, origin->event), best)
+                       : detail::first_clock_anchor(best);
   std::lock_guard lock(events_mu_);
   origin_ = origin;
   return origin;
@@ -196,30 +229,34 @@ detail::Event CudaStreamDevice::record_timed_event(detail::Stream s) {
   std::shared_ptr<TimingOrigin> origin = current_origin();
   cudaEvent_t e = nullptr;
   NDFLOW_CUDA_CHECK(cudaEventCreate(&e));
+  const std::int64_t recorded_ns = steady_now_ns();
   const cudaError_t status = cudaEventRecord(e, to_cuda_stream(s));
   if (status != cudaSuccess) {
     (void)cudaEventDestroy(e);
     NDFLOW_CUDA_CHECK(status);
   }
   std::lock_guard lock(events_mu_);
-  timed_events_.emplace(e, std::move(origin));
+  timed_events_.emplace(e, TimedEvent{std::move(origin), recorded_ns});
   return to_event(e);
 }
 
 std::int64_t CudaStreamDevice::event_time_ns(detail::Event e) {
-  std::shared_ptr<TimingOrigin> origin;
+  TimedEvent timed;
   {
     std::lock_guard lock(events_mu_);
     const auto it = timed_events_.find(to_cuda_event(e));
     if (it == timed_events_.end())
       throw std::logic_error(
           "ndflow: CudaStreamDevice::event_time_ns: not an event of record_timed_event");
-    origin = it->second;
+    timed = it->second;
   }
   NDFLOW_CUDA_CHECK(cudaEventSynchronize(to_cuda_event(e)));
-  float ms = 0;
-  NDFLOW_CUDA_CHECK(cudaEventElapsedTime(&ms, origin->event, to_cuda_event(e)));
-  return origin->host_ns + static_cast<std::int64_t>(static_cast<double>(ms) * 1e6);
+  const std::int64_t mapped =
+      timed.origin->anchor.host_time(elapsed_ns(timed.origin->event, to_cuda_event(e)));
+  // The GPU cannot reach an event before the host recorded it. The map may say so by up to
+  // its error (about a calibration window); a profile must not show an op run before it
+  // was issued.
+  return std::max(mapped, timed.recorded_ns);
 }
 
 void CudaStreamDevice::copy_async(void* dst, const void* src, std::size_t bytes, detail::Stream s) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "backends/cuda/cuda_memory.h"
+#include "runtime/stream_clock.h"
 #include "runtime/stream_device.h"
 
 namespace ndflow::cuda {
@@ -63,16 +65,22 @@ class CudaStreamDevice final : public detail::StreamDevice {
   std::string name_;
   std::size_t total_bytes_ = 0;
   CudaDeviceMemory memory_;
-  // The clock of timed events: an event the GPU reached at a known host time. Each timed
-  // event measures from the origin current when it was recorded (cudaEventElapsedTime, in
-  // float ms, blurs past a microsecond after some seconds, so origins are renewed).
+  // The clock of timed events: an event the GPU reached at a known host time, and the map
+  // from GPU time after it to host time (runtime/stream_clock.h). Each timed event measures
+  // from the origin current when it was recorded; origins are renewed while the profiler
+  // records.
   struct TimingOrigin;
   std::shared_ptr<TimingOrigin> current_origin();
+  struct TimedEvent {
+    std::shared_ptr<TimingOrigin> origin;
+    std::int64_t recorded_ns = 0;  // the host time of the record call
+  };
 
-  std::mutex events_mu_;  // guards spare_events_, origin_ and timed_events_
+  std::mutex events_mu_;       // guards spare_events_, origin_ and timed_events_
+  std::mutex calibration_mu_;  // one calibration of a new origin at a time
   std::vector<cudaEvent_t> spare_events_;
   std::shared_ptr<TimingOrigin> origin_;
-  std::unordered_map<cudaEvent_t, std::shared_ptr<TimingOrigin>> timed_events_;
+  std::unordered_map<cudaEvent_t, TimedEvent> timed_events_;
 };
 
 // One CudaStreamDevice per logical GPU: `logical_per_physical` (>= 1, else
