@@ -9,7 +9,9 @@ this script (same sizes), and prints both, the ratios and the targets:
   non_blocking=True beside it;
 - 10,000 y = x + 1 on the GPU: ndflow's time per op <= PyTorch's, both pushed from Python
   (ndflow's C++ front end's figure, from ndflow-bench-gpu, is shown beside them);
-- CPU and GPU in parallel: together / sum of the parts.
+- CPU and GPU in parallel: together / sum of the parts;
+- reading a small GPU result on the host, 1,000 times y = x + 1 then y's values on the host
+  (ndflow's asnumpy, PyTorch's .cpu().numpy()), both from Python: for comparison, no target.
 PyTorch and the ndflow package must be importable by the interpreter running this script;
 without ndflow the dispatch target compares ndflow's C++ figure and says so.
 
@@ -89,6 +91,13 @@ def torch_main(sizes):
             small + 1
 
     out["dispatch_async_us"] = median_ms(dispatch) * 1e3 / ops
+    reads = sizes["host_reads"]
+
+    def host_reads():
+        for _ in range(reads):
+            (small + 1).cpu().numpy()
+
+    out["host_read_us"] = median_ms(host_reads) * 1e3 / reads
     print(json.dumps(out))
 
 
@@ -107,8 +116,15 @@ def ndflow_python_main(sizes):
         for _ in range(ops):
             small + 1
 
+    reads = sizes["host_reads"]
+
+    def host_reads():
+        for _ in range(reads):
+            (small + 1).asnumpy()
+
     ms = median_ms_of(dispatch, npx.waitall, sizes["reps"])
-    print(json.dumps({"dispatch_async_us": ms * 1e3 / ops}))
+    read_ms = median_ms_of(host_reads, npx.waitall, sizes["reps"])
+    print(json.dumps({"dispatch_async_us": ms * 1e3 / ops, "host_read_us": read_ms * 1e3 / reads}))
 
 
 def run_python_side(which, nd):
@@ -178,6 +194,9 @@ def main():
         "CPU and GPU: together / sum": (nd["cpu_and_gpu_ms"] / (nd["cpu_ms"] + nd["gpu_ms"]), "",
                                         True),
     }
+    if "skipped" not in nd_python:
+        targets["host read: ndflow / torch per read, from Python (for comparison)"] = (
+            nd_python["host_read_us"] / pt["host_read_us"], "", True)
     result = {"ndflow": nd, "ndflow_python": nd_python, "torch": pt,
               "targets": {k: {"measured": v[0], "target": v[1], "met": v[2]}
                           for k, v in targets.items()}}
@@ -189,7 +208,8 @@ def main():
             ("run %d products (ms)" % nd["products"], "run_ms"),
             ("copy them to the CPU (ms)", "copy_ms"),
             ("run and copy (ms)", "run_and_copy_ms"),
-            ("y = x + 1, ndflow from C++ (us/op)", "dispatch_async_us")]
+            ("y = x + 1, ndflow from C++ (us/op)", "dispatch_async_us"),
+            ("host read, ndflow from C++ (us)", "host_read_us")]
     print("%-34s %10s %10s %8s" % ("workload", "ndflow", "PyTorch", "ratio"))
     for what, key in rows:
         print("%-34s %10.3f %10.3f %8.2f" % (what, nd[key], pt[key], nd[key] / pt[key]))
@@ -199,6 +219,9 @@ def main():
         us = nd_python["dispatch_async_us"]
         print("%-34s %10.3f %10.3f %8.2f" % ("y = x + 1, from Python (us/op)", us,
                                             pt["dispatch_async_us"], us / pt["dispatch_async_us"]))
+        us = nd_python["host_read_us"]
+        print("%-34s %10.3f %10.3f %8.2f" % ("host read, from Python (us)", us,
+                                            pt["host_read_us"], us / pt["host_read_us"]))
     print("\n%-48s %9s %8s  %s" % ("target", "measured", "target", "met"))
     for what, (value, target, met) in targets.items():
         print("%-48s %9.3f %8s  %s" % (what, value, target, ("yes" if met else "NO") if target else ""))

@@ -6,6 +6,8 @@
 // - the chapter's overlap listing on gpu(0): run_ms (50 products), copy_ms (copying the 50
 //   results to the CPU), run_and_copy_ms (both, each copy pushed right after its product);
 // - dispatch_async_us: 10,000 y = x + 1 on a (1,2) array on gpu(0), pushed then waited for;
+// - host_read_us: 1,000 times y = x + 1 on that array, then y's values read on the host (an
+//   implicit blocker: a copy out, and the wait for it);
 // - cpu_ms, gpu_ms, cpu_and_gpu_ms: products on the CPU, on gpu(0), and both at once.
 // Without a usable GPU it prints why and exits 0 with {"skipped": reason} under --json.
 #include <chrono>
@@ -93,6 +95,10 @@ int Run(const Options& options) {
     for (int i = 0; i < ops; ++i) y = small + 1;
     wait_all();
   });
+  const int reads = options.quick ? 100 : 1000;
+  const double host_read_ms = median_ms(reps, [&] {
+    for (int i = 0; i < reads; ++i) (void)(small + 1).to_vector<float>();
+  });
 
   const std::int64_t n_cpu = options.quick ? 256 : 1000;
   const Array on_cpu = random::uniform(-1, 1, {n_cpu, n_cpu});
@@ -117,11 +123,13 @@ int Run(const Options& options) {
         "{\"device\": \"%s\", \"simulated\": %s, \"n\": %lld, \"products\": %d, \"reps\": %d, "
         "\"matmul4000_f32_ms\": %.4f, \"run_ms\": %.4f, \"copy_ms\": %.4f, "
         "\"run_and_copy_ms\": %.4f, \"dispatch_async_us\": %.4f, \"dispatch_ops\": %d, "
+        "\"host_read_us\": %.4f, \"host_reads\": %d, "
         "\"cpu_n\": %lld, \"cpu_products\": %d, \"cpu_ms\": %.4f, \"gpu_ms\": %.4f, "
         "\"cpu_and_gpu_ms\": %.4f}\n",
         device.c_str(), simulated ? "true" : "false", static_cast<long long>(n), count, reps,
         matmul_ms, run_ms, copy_ms, run_and_copy_ms, dispatch_ms * 1e3 / ops, ops,
-        static_cast<long long>(n_cpu), cpu_count, cpu_ms, gpu_ms, both_ms);
+        host_read_ms * 1e3 / reads, reads, static_cast<long long>(n_cpu), cpu_count, cpu_ms, gpu_ms,
+        both_ms);
     return 0;
   }
   std::printf("ndflow-bench-gpu on gpu(0): %s; %lldx%lld float32, %d products, medians of %d\n",
@@ -133,6 +141,7 @@ int Run(const Options& options) {
       run_ms, copy_ms, run_and_copy_ms, (run_ms + copy_ms) / run_and_copy_ms,
       (run_ms + copy_ms) / std::max(run_ms, copy_ms));
   std::printf("  y = x + 1, async                %10.3f us per op\n", dispatch_ms * 1e3 / ops);
+  std::printf("  y = x + 1, read on the host     %10.3f us per read\n", host_read_ms * 1e3 / reads);
   std::printf("  CPU / GPU / both                %10.3f / %.3f / %.3f ms (together / sum %.2f)\n",
               cpu_ms, gpu_ms, both_ms, both_ms / (cpu_ms + gpu_ms));
   return 0;
