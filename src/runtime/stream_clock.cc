@@ -12,6 +12,7 @@ std::int64_t ClockAnchor::host_time(std::int64_t gpu_ns) const noexcept {
 ClockAnchor first_clock_anchor(const ClockSample& sample) noexcept {
   ClockAnchor a;
   a.host_ns = a.measured_ns = sample.midpoint_ns();
+  a.narrowest_window_ns = sample.width_ns();
   return a;
 }
 
@@ -25,6 +26,16 @@ ClockAnchor next_clock_anchor(const ClockAnchor& previous, std::int64_t gpu_ns,
   a.host_ns = previous.host_time(gpu_ns);  // continuous: where the previous line puts it
   a.measured_ns = measured;
   a.intervals = previous.intervals + 1;
+  a.narrowest_window_ns = std::min(previous.narrowest_window_ns, sample.width_ns());
+  if (sample.width_ns() >
+      std::max(kClockWideWindowFactor * previous.narrowest_window_ns, kClockWideWindowNs)) {
+    // Too loose to steer by: the previous line stands, and its value here stands in for the
+    // measurement the next interval's rate starts from.
+    a.measured_ns = a.host_ns;
+    a.measured_rate = previous.measured_rate;
+    a.rate = previous.rate;
+    return a;
+  }
   // This interval's rate, blurred by the two calibration windows (some ppm over a second),
   // averaged with the earlier ones: all of them while there are few, then a moving window.
   const double interval_rate =

@@ -39,6 +39,8 @@ struct ClockAnchor {
   // over about kClockRateWindowNs, and how many intervals the chain has had.
   double measured_rate = 1.0;
   int intervals = 0;
+  // The narrowest calibration window of the chain: what a good sample looks like here.
+  std::int64_t narrowest_window_ns = 0;
 
   // The host time of an event `gpu_ns` after the anchor's on the GPU's clock (negative for
   // one before it).
@@ -56,12 +58,19 @@ inline constexpr std::int64_t kClockSteeringNs = 2'000'000'000;
 // calibration windows' noise, short enough to follow NTP changing the host clock's rate.
 inline constexpr std::int64_t kClockRateWindowNs = 10'000'000'000;
 
+// A sample whose window is wider than this many times the chain's narrowest, and than
+// kClockWideWindowNs, places its event too loosely to steer by: the GPU reached the event
+// late (its stream shared a hardware queue with busy ones) or the host thread was preempted.
+// The map goes on along the previous anchor's line instead.
+inline constexpr std::int64_t kClockWideWindowFactor = 8;
+inline constexpr std::int64_t kClockWideWindowNs = 50'000;
+
 // The first anchor of a chain: the sample's midpoint, rate 1.
 ClockAnchor first_clock_anchor(const ClockSample& sample) noexcept;
 
 // The anchor of a new calibration `sample` of an event `gpu_ns` after `previous`'s event on
 // the GPU's clock. Starts a new chain when the sample is more than kClockChainMaxGapNs after
-// `previous` was measured.
+// `previous` was measured; ignores a sample too wide to steer by.
 ClockAnchor next_clock_anchor(const ClockAnchor& previous, std::int64_t gpu_ns,
                               const ClockSample& sample) noexcept;
 

@@ -59,14 +59,19 @@ struct ProfileResult {
   std::vector<std::int64_t> gpu_ns;  // GPU time from each anchor to the next
 };
 
+// With `late_every` > 0, every late_every-th calibration finds the GPU late: it reaches the
+// event only at the end of a 1 ms window, as when its stream waits behind a busy one.
 ProfileResult run_profile(ModelGpu& gpu, int seconds, std::int64_t window_ns, int settle_s,
-                          double ppm_after_half = NAN) {
+                          double ppm_after_half = NAN, int late_every = 0) {
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<std::int64_t> in_window(0, window_ns);
   ProfileResult result;
   std::int64_t now = 10 * kSecond;  // the host clock does not start at 0
   gpu.advance_to(now);
+  int calibrations = 0;
   auto calibrate = [&] {
+    if (late_every > 0 && ++calibrations % late_every == 0)
+      return ClockSample{now - 1'000'000, now + window_ns / 2};
     const std::int64_t before = now - in_window(rng);
     const std::int64_t after = before + window_ns;
     return ClockSample{before, after};
@@ -130,6 +135,14 @@ TEST(StreamClock, FollowsAChangeOfRate) {
   // Right after the change the error grows by 80 us a second until steering catches up,
   // and it is back under 10 us within a minute.
   const ProfileResult r = run_profile(gpu, 240, 5'000, /*settle_s=*/180, /*ppm_after_half=*/-40.0);
+  EXPECT_LT(r.max_error_ns, 10'000);
+}
+
+// A calibration that found the GPU late says where the event was only within a millisecond;
+// steering by its midpoint would pull the map half a millisecond off.
+TEST(StreamClock, IgnoresCalibrationsThatFoundTheGpuLate) {
+  ModelGpu gpu(30.0);
+  const ProfileResult r = run_profile(gpu, 120, 5'000, /*settle_s=*/20, NAN, /*late_every=*/4);
   EXPECT_LT(r.max_error_ns, 10'000);
 }
 
