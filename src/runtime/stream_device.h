@@ -8,6 +8,7 @@
 // memory(), which only the device's CachingAllocator calls (under its own lock).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -16,6 +17,13 @@
 #include "runtime/caching_allocator.h"
 
 namespace ndflow::detail {
+
+// The host clock that record_timed_event's times are on (the profiler's): steady, in ns.
+inline std::int64_t host_clock_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 class StreamDevice {
  public:
@@ -57,8 +65,8 @@ class StreamDevice {
   virtual void stream_wait_event(Stream s, Event e) = 0;
 
   // For the profiler: an event (released with release_event) that also notes when the
-  // stream reached it, and that moment on the host's steady clock in ns (std::chrono::
-  // steady_clock), once the event completed. Costlier than record_event.
+  // stream reached it, and that moment as host_clock_ns() would have read it, once the
+  // event completed. Costlier than record_event.
   virtual Event record_timed_event(Stream s) = 0;
   // Blocks until `e` (from record_timed_event) completed. Throws DeviceError as
   // synchronize_event does.

@@ -5,7 +5,6 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <set>
@@ -136,11 +135,6 @@ void CudaStreamDevice::stream_wait_event(detail::Stream s, detail::Event e) {
 }
 
 namespace {
-std::int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 // Origins are renewed this often while the profiler records. Each renewal steers the map
 // back to the host clock (runtime/stream_clock.h), and cudaEventElapsedTime's float
 // milliseconds resolve about 0.1 us a second from an origin.
@@ -183,7 +177,7 @@ struct CudaStreamDevice::TimingOrigin {
 std::shared_ptr<CudaStreamDevice::TimingOrigin> CudaStreamDevice::current_origin() {
   auto fresh = [this]() -> std::shared_ptr<TimingOrigin> {
     std::lock_guard lock(events_mu_);
-    if (origin_ && steady_now_ns() - origin_->anchor.measured_ns <= kTimingOriginRenewNs)
+    if (origin_ && detail::host_clock_ns() - origin_->anchor.measured_ns <= kTimingOriginRenewNs)
       return origin_;
     return nullptr;
   };
@@ -204,10 +198,10 @@ std::shared_ptr<CudaStreamDevice::TimingOrigin> CudaStreamDevice::current_origin
   detail::ClockSample best;
   for (int i = 0; i < kCalibrationTries; ++i) {
     detail::ClockSample sample;
-    sample.before_ns = steady_now_ns();
+    sample.before_ns = detail::host_clock_ns();
     NDFLOW_CUDA_CHECK(cudaEventRecord(scratch.trial, scratch.idle));
     NDFLOW_CUDA_CHECK(cudaEventSynchronize(scratch.trial));
-    sample.after_ns = steady_now_ns();
+    sample.after_ns = detail::host_clock_ns();
     if (i == 0 || sample.width_ns() < best.width_ns()) {
       best = sample;
       std::swap(origin->event, scratch.trial);  // the origin's event is the best try's
@@ -229,7 +223,7 @@ detail::Event CudaStreamDevice::record_timed_event(detail::Stream s) {
   std::shared_ptr<TimingOrigin> origin = current_origin();
   cudaEvent_t e = nullptr;
   NDFLOW_CUDA_CHECK(cudaEventCreate(&e));
-  const std::int64_t recorded_ns = steady_now_ns();
+  const std::int64_t recorded_ns = detail::host_clock_ns();
   const cudaError_t status = cudaEventRecord(e, to_cuda_stream(s));
   if (status != cudaSuccess) {
     (void)cudaEventDestroy(e);

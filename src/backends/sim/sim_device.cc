@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -298,12 +297,7 @@ void SimDevice::release_event(Event e) { delete &event_of(e); }
 
 Event SimDevice::record_timed_event(Stream s) {
   auto stamp = std::make_shared<std::atomic<std::int64_t>>(-1);
-  state_->enqueue(s, [stamp] {
-    stamp->store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::steady_clock::now().time_since_epoch())
-                     .count(),
-                 std::memory_order_relaxed);
-  });
+  state_->enqueue(s, [stamp] { stamp->store(host_clock_ns(), std::memory_order_relaxed); });
   const Event e = state_->record(s);
   event_of(e).stamp = std::move(stamp);
   return e;
