@@ -120,6 +120,12 @@ struct LaneSpec {
   // Called once on each worker thread before it runs any op (e.g. to bind a GPU). If it
   // throws, every op that worker takes fails with that exception (rethrown at the wait).
   std::function<void(int worker)> on_worker_start;
+  // For lanes whose deferred ops are completed by a poller (a GPU's copies to the host, done
+  // when their stream's event is): completes those whose device work has finished. A thread
+  // spinning in a wait calls it now and then, so a wait for a copy ends when the copy does,
+  // not at the poller's next pass. It must be cheap when nothing is pending, safe to call
+  // from any thread at once with the poller, and must not throw.
+  std::function<void()> poll_completions;
 };
 
 // ---------------------------------------------------------------------------------------

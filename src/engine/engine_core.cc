@@ -62,11 +62,18 @@ const char* kind_name(LaneKind k) {
   return "?";
 }
 
-std::string lane_label(const LaneSpec& s) {
-  std::string name = s.device.to_string();
-  name.append(" ").append(kind_name(s.kind));
-  if (s.index) name.append(" ").append(std::to_string(s.index));
+std::string lane_label(Device device, LaneKind kind, int index) {
+  std::string name = device.to_string();
+  name.append(" ").append(kind_name(kind));
+  if (index) name.append(" ").append(std::to_string(index));
   return name;
+}
+
+LaneSpec cpu_lane_spec(LaneKind kind, int workers) {
+  LaneSpec spec;
+  spec.kind = kind;
+  spec.workers = workers;
+  return spec;
 }
 
 }  // namespace
@@ -91,10 +98,8 @@ EngineCore::EngineCore(EngineOptions options)
     options_.cpu_workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   low_watermark_ = options_.max_inflight - std::max<std::int64_t>(1, options_.max_inflight / 4);
 
-  LaneSpec compute{Device::cpu(), LaneKind::kCompute, 0, options_.cpu_workers, true, {}};
-  LaneSpec copy{Device::cpu(), LaneKind::kCopyIn, 0, options_.copy_workers, true, {}};
-  add_lane(std::move(compute));
-  add_lane(std::move(copy));
+  add_lane(cpu_lane_spec(LaneKind::kCompute, options_.cpu_workers));
+  add_lane(cpu_lane_spec(LaneKind::kCopyIn, options_.copy_workers));
 }
 
 EngineCore::~EngineCore() { shutdown(); }
@@ -450,6 +455,14 @@ Op* EngineCore::try_pop_helpable() {
   return nullptr;
 }
 
+// Lets the lanes' pollers complete deferred ops whose device work is done (LaneSpec::
+// poll_completions), on this waiting thread.
+void EngineCore::poll_deferred_completions() noexcept {
+  const int n = num_lanes_.load(std::memory_order_acquire);
+  for (int i = 0; i < n; ++i)
+    if (const auto& poll = lanes_[i]->spec().poll_completions) poll();
+}
+
 template <class Done>
 void EngineCore::wait_until(Done done, std::atomic<std::int32_t>& waiter_count) {
   for (;;) {
@@ -461,7 +474,8 @@ void EngineCore::wait_until(Done done, std::atomic<std::int32_t>& waiter_count) 
     }
     // Spin briefly: the awaited op may be running and nearly finished. Now and then look
     // for work this thread may run (the same test as above, so a queued long-running op,
-    // which a waiter leaves alone, does not keep it from parking).
+    // which a waiter leaves alone, does not keep it from parking), and complete deferred
+    // ops whose device work is done (the awaited one may be a copy to the host).
     const auto deadline = std::chrono::steady_clock::now() + kWaitSpin;
     Op* found = nullptr;
     for (int i = 0;; ++i) {
@@ -472,6 +486,8 @@ void EngineCore::wait_until(Done done, std::atomic<std::int32_t>& waiter_count) 
       }
       std::this_thread::yield();
       if ((i & 7) == 0) {
+        poll_deferred_completions();
+        if (done()) return;
         if ((found = try_pop_helpable())) break;
         if (std::chrono::steady_clock::now() > deadline) break;
       }
@@ -563,7 +579,7 @@ Lane EngineCore::add_lane(LaneSpec spec) {
       throw std::invalid_argument("ndflow: add_lane: lane '" + lanes_[i]->name() +
                                   "' already exists");
   }
-  std::string name = lane_label(spec);
+  std::string name = lane_label(spec.device, spec.kind, spec.index);
   lanes_[n] = std::make_unique<LaneExec>(this, Lane{static_cast<std::uint16_t>(n)}, std::move(spec),
                                          std::move(name));
   if (kind() == EngineKind::kThreaded) lanes_[n]->start_workers();
@@ -583,7 +599,7 @@ std::optional<Lane> EngineCore::try_find_lane(Device device, LaneKind kind,
 
 Lane EngineCore::find_lane(Device device, LaneKind kind, int index) const {
   if (std::optional<Lane> lane = try_find_lane(device, kind, index)) return *lane;
-  throw std::invalid_argument("ndflow: no lane " + lane_label({device, kind, index, 1, true, {}}) +
+  throw std::invalid_argument("ndflow: no lane " + lane_label(device, kind, index) +
                               " in this engine");
 }
 

@@ -74,6 +74,7 @@ class EngineCore {
   void forget_error(const std::exception_ptr& e);
   void wake_waiters() noexcept;
   Op* try_pop_helpable();
+  void poll_deferred_completions() noexcept;
 
   // Blocks until done() holds, running helpable ready ops meanwhile, then spinning, then
   // parking. `waiter_count` is the counter finishers consult before waking parked waiters.

@@ -190,7 +190,10 @@ void sleep_on_time() noexcept {
 }
 
 // Completes deferred ops when their fence has run: one thread for every GPU, parked when
-// nothing waits. Polling every ~20 us costs little next to the copies it waits for.
+// nothing waits, taking a pass over the pending ops every ~20 us otherwise (little next to
+// the copies it waits for). A thread spinning in a wait takes passes too (LaneSpec::
+// poll_completions), so a host read (asnumpy, print) ends when its copy does, not up to a
+// poller's sleep later.
 class Poller {
  public:
   void add(Fence fence, AsyncCompletion done) {
@@ -208,11 +211,19 @@ class Poller {
       started_ = true;
     }
     pending_.emplace_back(std::move(fence), std::move(done));
+    has_pending_.store(true, std::memory_order_relaxed);
     lock.unlock();
     cv_.notify_one();
   }
 
+  // A pass, for a waiting thread: one load when nothing is pending.
+  void poll_if_pending() noexcept {
+    if (has_pending_.load(std::memory_order_relaxed)) poll();
+  }
+
  private:
+  using Item = std::pair<Fence, AsyncCompletion>;
+
   static void complete_after_waiting(const Fence& fence, AsyncCompletion& done) {
     try {
       fence->device->synchronize_event(fence->event);
@@ -223,36 +234,55 @@ class Poller {
     done.complete();
   }
 
-  void run() {
-    sleep_on_time();
-    std::unique_lock lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [&] { return !pending_.empty(); });
-      std::deque<std::pair<Fence, AsyncCompletion>> batch = std::move(pending_);
-      pending_.clear();
-      lock.unlock();
-      std::deque<std::pair<Fence, AsyncCompletion>> left;
-      for (auto& [fence, done] : batch) {
-        try {
-          if (fence->device->query_event(fence->event)) {
-            done.complete();
-            continue;
-          }
-        } catch (...) {
-          done.fail(std::current_exception());
+  // One pass: completes the pending ops whose fence has run (failing those whose device
+  // failed) and puts the rest back. Passes on several threads at once split the ops between
+  // them. Returns whether this pass left any pending.
+  bool poll() noexcept {
+    std::deque<Item> batch;
+    {
+      std::lock_guard lock(mu_);
+      batch.swap(pending_);
+      has_pending_.store(false, std::memory_order_relaxed);
+    }
+    std::deque<Item> left;
+    for (auto& [fence, done] : batch) {
+      try {
+        if (fence->device->query_event(fence->event)) {
+          done.complete();
           continue;
         }
-        left.emplace_back(std::move(fence), std::move(done));
+      } catch (...) {
+        done.fail(std::current_exception());
+        continue;
       }
-      if (!left.empty()) std::this_thread::sleep_for(std::chrono::microseconds(20));
-      lock.lock();
+      left.emplace_back(std::move(fence), std::move(done));
+    }
+    if (left.empty()) return false;
+    {
+      std::lock_guard lock(mu_);
       for (auto& item : left) pending_.push_back(std::move(item));
+      has_pending_.store(true, std::memory_order_relaxed);
+    }
+    // The poller thread may have parked while a waiter's pass held these.
+    cv_.notify_one();
+    return true;
+  }
+
+  void run() {
+    sleep_on_time();
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return !pending_.empty(); });
+      }
+      if (poll()) std::this_thread::sleep_for(std::chrono::microseconds(20));
     }
   }
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<Fence, AsyncCompletion>> pending_;
+  std::deque<Item> pending_;
+  std::atomic<bool> has_pending_{false};  // pending_ is not empty (a hint for waiters)
   bool started_ = false;
 };
 
@@ -297,6 +327,9 @@ Lane gpu_lane(Engine& engine, Device device, LaneKind kind) {
     spec.kind = static_cast<LaneKind>(k);
     spec.workers = 1;
     spec.helpable = false;  // only the lane's own worker may feed its stream
+    // Copies to and from the host complete through the poller; a waiter may poll too.
+    if (spec.kind == LaneKind::kCopyIn || spec.kind == LaneKind::kCopyOut)
+      spec.poll_completions = [] { poller().poll_if_pending(); };
     spec.on_worker_start = [gpu = &g, stream = g.streams[static_cast<std::size_t>(k)]](int) {
       gpu->device->bind_thread();
       t_gpu_worker = GpuWorker{gpu, stream};

@@ -16,6 +16,7 @@ namespace {
 
 using ndflow::AsyncCompletion;
 using ndflow::Lane;
+using ndflow::LaneSpec;
 using ndflow::OpContext;
 using ndflow::Var;
 using namespace std::chrono_literals;
@@ -233,6 +234,58 @@ TEST_F(ThreadedAsyncCompletionTest, CompletionsInAnyOrderReleaseTheirDependents)
   e.wait_to_read(total);
   EXPECT_TRUE(helper_ok);
   EXPECT_EQ(sum, kOps * (kOps + 1) / 2);
+  e.wait_all();
+}
+
+TEST_F(ThreadedAsyncCompletionTest, AWaiterCompletesDeferredOpsThroughItsLanesPoll) {
+  // A lane whose deferred ops a poller completes once their "device work" is done: the
+  // thread spinning in wait_to_read calls the lane's poll_completions itself, and ends its
+  // wait without the poller. A fallback completes the op after 10 s, so a waiter that
+  // never polls fails the test instead of hanging it.
+  std::mutex mu;
+  std::vector<AsyncCompletion> parked;  // the deferred op's completion, until completed
+  std::atomic<bool> device_done{false};
+  std::thread::id completed_on;
+  const auto complete_parked = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    if (parked.empty()) return;
+    completed_on = std::this_thread::get_id();
+    parked.back().complete();
+    parked.clear();
+  };
+  TestEngine e(ThreadedOptions(1));
+  LaneSpec spec;
+  spec.index = 1;
+  spec.helpable = false;
+  spec.poll_completions = [&] {
+    if (device_done.load()) complete_parked();
+  };
+  const Lane lane = e.add_lane(spec);
+  Var v = e.new_var();
+  e.push(
+      [&](OpContext& ctx) {
+        AsyncCompletion done = ctx.defer();
+        std::lock_guard<std::mutex> lock(mu);
+        parked.push_back(std::move(done));
+      },
+      {}, {v}, lane);
+  ASSERT_TRUE(SpinUntil([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !parked.empty();
+  }));
+  device_done = true;
+  std::atomic<bool> waited{false};
+  std::jthread fallback([&] {
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (!waited.load() && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(1ms);
+    complete_parked();
+  });
+  e.wait_to_read(v);
+  waited = true;
+  fallback.join();
+  EXPECT_EQ(completed_on, std::this_thread::get_id())
+      << "the waiting thread did not complete the op through the lane's poll_completions";
   e.wait_all();
 }
 
