@@ -85,6 +85,33 @@ bool cublas_can_run(const GemmArgs& g, BlasOperand* a, BlasOperand* b) {
   return true;
 }
 
+// Whether g is one product whose sizes fit cuBLAS's 32-bit interface. Such a product goes
+// through plain cublas<t>gemm, as torch.mm's does: cuBLAS picks kernels per entry point,
+// and a batch of one through the 64-bit batched call need not get the same.
+bool single_int32_product(const GemmArgs& g, const BlasOperand& a, const BlasOperand& b) {
+  constexpr std::int64_t kMax = INT32_MAX;
+  return g.batch == 1 && g.m <= kMax && g.n <= kMax && g.k <= kMax && a.ld <= kMax &&
+         b.ld <= kMax && g.ldc <= kMax;
+}
+
+template <class T, class Single, class Batched>
+void blas_gemm(cublasHandle_t h, const GemmArgs& g, const BlasOperand& a, const BlasOperand& b,
+               Single single, Batched batched) {
+  const T one = 1, zero = 0;
+  const T* bp = static_cast<const T*>(g.b.data);
+  const T* ap = static_cast<const T*>(g.a.data);
+  T* cp = static_cast<T*>(g.c);
+  // Column-major: (n x m) = op(B)^T-view (n x k) * op(A)^T-view (k x m): B first, then A.
+  if (single_int32_product(g, a, b)) {
+    NDFLOW_CUBLAS_CHECK(single(h, b.op, a.op, static_cast<int>(g.n), static_cast<int>(g.m),
+                               static_cast<int>(g.k), &one, bp, static_cast<int>(b.ld), ap,
+                               static_cast<int>(a.ld), &zero, cp, static_cast<int>(g.ldc)));
+    return;
+  }
+  NDFLOW_CUBLAS_CHECK(batched(h, b.op, a.op, g.n, g.m, g.k, &one, bp, b.ld, g.b.batch_stride, ap,
+                              a.ld, g.a.batch_stride, &zero, cp, g.ldc, g.batch_stride_c, g.batch));
+}
+
 }  // namespace
 }  // namespace impl
 
@@ -100,20 +127,10 @@ void gemm(void* stream, const GemmArgs& g) {
   NDFLOW_CUBLAS_CHECK(cublasSetStream(h, s));
   NDFLOW_CUBLAS_CHECK(
       cublasSetMathMode(h, g.allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
-  // Column-major: (n x m) = op(B)^T-view (n x k) * op(A)^T-view (k x m): B first, then A.
-  if (g.t == kFloat32) {
-    const float one = 1.0f, zero = 0.0f;
-    NDFLOW_CUBLAS_CHECK(cublasSgemmStridedBatched_64(
-        h, b.op, a.op, g.n, g.m, g.k, &one, static_cast<const float*>(g.b.data), b.ld,
-        g.b.batch_stride, static_cast<const float*>(g.a.data), a.ld, g.a.batch_stride, &zero,
-        static_cast<float*>(g.c), g.ldc, g.batch_stride_c, g.batch));
-  } else {
-    const double one = 1.0, zero = 0.0;
-    NDFLOW_CUBLAS_CHECK(cublasDgemmStridedBatched_64(
-        h, b.op, a.op, g.n, g.m, g.k, &one, static_cast<const double*>(g.b.data), b.ld,
-        g.b.batch_stride, static_cast<const double*>(g.a.data), a.ld, g.a.batch_stride, &zero,
-        static_cast<double*>(g.c), g.ldc, g.batch_stride_c, g.batch));
-  }
+  if (g.t == kFloat32)
+    impl::blas_gemm<float>(h, g, a, b, cublasSgemm, cublasSgemmStridedBatched_64);
+  else
+    impl::blas_gemm<double>(h, g, a, b, cublasDgemm, cublasDgemmStridedBatched_64);
   // By now cuBLAS (and cuBLASLt, which it calls for products) have started their runtimes.
   static std::once_flag cublas_started;
   detail::keep_gpu_exit_handler_first(cublas_started);
