@@ -15,6 +15,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "array/array_impl.h"
@@ -255,6 +256,34 @@ TEST_F(GpuArrayTest, AWriteWaitsForAnEarlierCopyOutsRead) {
     ASSERT_EQ(got, std::vector<float>(256, static_cast<float>(round))) << "round " << round;
     ASSERT_EQ(x.to_vector<float>(), std::vector<float>(256, static_cast<float>(round + 1000)));
   }
+}
+
+// Host reads from several threads at once, on both GPUs: the threads' waits take passes
+// over the event poller's pending copies while the poller does too, each copy completed by
+// exactly one of them, and every read gets its own values.
+TEST_F(GpuArrayTest, HostReadsFromManyThreadsAtOnceGetTheirOwnValues) {
+  constexpr int kThreads = 4, kReads = 100;
+  std::vector<std::string> failures(kThreads);
+  {
+    std::vector<std::jthread> readers;
+    for (int t = 0; t < kThreads; ++t)
+      readers.emplace_back([t, &failures] {
+        const std::string who = "thread " + std::to_string(t);
+        try {
+          const Array x = ndflow::full({3}, t, ndflow::kFloat32, t % 2 ? kGpu1 : kGpu0);
+          for (int i = 0; i < kReads && failures[t].empty(); ++i) {
+            const std::vector<float> got = (x + i).to_vector<float>();
+            const float want = static_cast<float>(t + i);
+            if (got != std::vector<float>(3, want))
+              failures[t] = who + ", read " + std::to_string(i) + ": got " +
+                            std::to_string(got[0]) + ", want " + std::to_string(want);
+          }
+        } catch (const std::exception& e) {
+          failures[t] = who + ": " + e.what();
+        }
+      });
+  }
+  for (const std::string& f : failures) EXPECT_EQ(f, "");
 }
 
 // Memory freed by one stream's work and reused by a copy-in on another stream: the copy
