@@ -210,18 +210,20 @@ def main():
             ("run and copy (ms)", "run_and_copy_ms"),
             ("y = x + 1, ndflow from C++ (us/op)", "dispatch_async_us"),
             ("host read, ndflow from C++ (us)", "host_read_us")]
+    python_rows = [("y = x + 1, from Python (us/op)", "dispatch_async_us"),
+                   ("host read, from Python (us)", "host_read_us")]
+
+    def row(what, ours, theirs):
+        print("%-34s %10.3f %10.3f %8.2f" % (what, ours, theirs, ours / theirs))
+
     print("%-34s %10s %10s %8s" % ("workload", "ndflow", "PyTorch", "ratio"))
     for what, key in rows:
-        print("%-34s %10.3f %10.3f %8.2f" % (what, nd[key], pt[key], nd[key] / pt[key]))
+        row(what, nd[key], pt[key])
     if "skipped" in nd_python:
         print("y = x + 1 from Python: ndflow not measured (%s)" % nd_python["skipped"])
     else:
-        us = nd_python["dispatch_async_us"]
-        print("%-34s %10.3f %10.3f %8.2f" % ("y = x + 1, from Python (us/op)", us,
-                                            pt["dispatch_async_us"], us / pt["dispatch_async_us"]))
-        us = nd_python["host_read_us"]
-        print("%-34s %10.3f %10.3f %8.2f" % ("host read, from Python (us)", us,
-                                            pt["host_read_us"], us / pt["host_read_us"]))
+        for what, key in python_rows:
+            row(what, nd_python[key], pt[key])
     print("\n%-48s %9s %8s  %s" % ("target", "measured", "target", "met"))
     for what, (value, target, met) in targets.items():
         print("%-48s %9.3f %8s  %s" % (what, value, target, ("yes" if met else "NO") if target else ""))
