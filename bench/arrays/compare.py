@@ -85,6 +85,10 @@ def numpy_main(sizes, reps):
     out = np.empty_like(x)  # not a target: the add without a fresh result each time
     add_out_ms = median_of(lambda: np.add(x, y, out=out), reps) * 1e3
 
+    m = uniform((sizes["sum_n"], sizes["sum_n"]))
+    sum0_ms = median_of(lambda: m.sum(axis=0), reps) * 1e3
+    sum1_ms = median_of(lambda: m.sum(axis=1), reps) * 1e3
+
     ops = sizes["dispatch_ops"]
     ones = np.ones((1, 2), dtype=np.float32)
 
@@ -103,6 +107,7 @@ def numpy_main(sizes, reps):
 
     small_ms = median_of(small_matmuls, reps) * 1e3
     print(json.dumps({"matmul_ms": matmul_ms, "add_ms": add_ms, "add_out_ms": add_out_ms,
+                      "sum_axis0_ms": sum0_ms, "sum_axis1_ms": sum1_ms,
                       "dispatch_ns": dispatch_ns, "small_matmul_ms": small_ms,
                       "numpy_version": np.__version__, "blas": blas_library()}))
 
@@ -200,6 +205,10 @@ def main():
          nd["matmul1000_f32_ms"], npy["matmul_ms"]),
         ("add 2x %d f32" % s["add_n"], "ms", nd["add1e7_f32_ms"], npy["add_ms"]),
         ("  NumPy into out= (no target)", "ms", None, npy["add_out_ms"]),
+        ("sum over axis 0, %dx%d f32" % (s["sum_n"], s["sum_n"]), "ms", nd["sum_axis0_f32_ms"],
+         npy["sum_axis0_ms"]),
+        ("sum over axis 1, %dx%d f32" % (s["sum_n"], s["sum_n"]), "ms", nd["sum_axis1_f32_ms"],
+         npy["sum_axis1_ms"]),
         ("y = x + 1 on (1,2), async", "ns/op", nd["dispatch_async_ns"], npy["dispatch_ns"]),
         ("y = x + 1 on (1,2), sync", "ns/op", nd["dispatch_sync_ns"], npy["dispatch_ns"]),
         ("%d %dx%d matmuls, 1 worker" % (s["small_matmul_count"], k, k), "ms",

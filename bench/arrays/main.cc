@@ -38,6 +38,7 @@ constexpr char kUsage[] =
 struct Sizes {
   std::int64_t matmul_n = 1000;
   std::int64_t add_n = 10'000'000;
+  std::int64_t sum_n = 4000;
   std::int64_t dispatch_ops = 10'000;
   std::int64_t small_count = 1000;
   std::int64_t small_n = 64;
@@ -45,7 +46,8 @@ struct Sizes {
 
 Sizes SizesFor(bool quick) {
   if (!quick) return {};
-  return {.matmul_n = 300, .add_n = 1'000'000, .dispatch_ops = 1000, .small_count = 100};
+  return {
+      .matmul_n = 300, .add_n = 1'000'000, .sum_n = 1000, .dispatch_ops = 1000, .small_count = 100};
 }
 
 // The array layer runs on this engine while the object lives. Arrays made meanwhile must
@@ -98,6 +100,12 @@ std::vector<Workload> Workloads(const Sizes& s, int reps) {
        "<= NumPy", env, [=] { return MatmulMs(s.matmul_n, reps); }},
       {"add1e7_f32_ms", "add of 2x " + Str(s.add_n) + " f32 + wait", "ms", ">= 1.2x NumPy's speed",
        env, [=] { return AddMs(s.add_n, reps); }},
+      {"sum_axis0_f32_ms",
+       "sum over axis 0 of " + Str(s.sum_n) + "x" + Str(s.sum_n) + " f32 + wait", "ms", "", env,
+       [=] { return SumMs(s.sum_n, 0, reps); }},
+      {"sum_axis1_f32_ms",
+       "sum over axis 1 of " + Str(s.sum_n) + "x" + Str(s.sum_n) + " f32 + wait", "ms", "", env,
+       [=] { return SumMs(s.sum_n, 1, reps); }},
       {"dispatch_async_ns", Str(s.dispatch_ops) + "x y=x+1 on (1,2), wait_all", "ns/op", "<= 300",
        env, [=] { return DispatchNs(s.dispatch_ops, /*sync=*/false, reps); }},
       {"dispatch_sync_ns", Str(s.dispatch_ops) + "x y=x+1 on (1,2), wait each", "ns/op", "", env,
@@ -178,12 +186,14 @@ void PrintJson(const std::vector<Row>& rows, const Sizes& s, const char* kind, i
   for (std::size_t i = 0; i < rows.size(); ++i)
     std::printf("%s\"%s\": %.0f", i ? ", " : "", rows[i].workload->key, rows[i].ops_per_run);
   std::printf(
-      "}, \"sizes\": {\"matmul_n\": %lld, \"add_n\": %lld, \"dispatch_ops\": %lld, "
+      "}, \"sizes\": {\"matmul_n\": %lld, \"add_n\": %lld, \"sum_n\": %lld, "
+      "\"dispatch_ops\": %lld, "
       "\"small_matmul_count\": %lld, \"small_matmul_n\": %lld}, \"cpu_workers\": %d, "
       "\"engine\": \"%s\", \"quick\": %s, \"reps\": %d}\n",
       static_cast<long long>(s.matmul_n), static_cast<long long>(s.add_n),
-      static_cast<long long>(s.dispatch_ops), static_cast<long long>(s.small_count),
-      static_cast<long long>(s.small_n), workers, kind, options.quick ? "true" : "false", reps);
+      static_cast<long long>(s.sum_n), static_cast<long long>(s.dispatch_ops),
+      static_cast<long long>(s.small_count), static_cast<long long>(s.small_n), workers, kind,
+      options.quick ? "true" : "false", reps);
 }
 
 int Run(const Options& options) {

@@ -67,6 +67,31 @@ std::vector<double> MatmulMs(std::int64_t n, int reps) {
   return ms;
 }
 
+std::vector<double> SumMs(std::int64_t n, int axis, int reps) {
+  const Array a = random::uniform(-1, 1, {n, n});
+  wait_all();
+  std::vector<double> ms;
+  Array s;
+  for (int r = -1; r < reps; ++r) {
+    s = Array();  // the previous result's memory goes back before the clock starts
+    wait_all();
+    const Clock::time_point start = Clock::now();
+    s = sum(a, {axis});
+    s.wait_to_read();
+    if (r >= 0) ms.push_back(MsSince(start));
+  }
+  // The first and last sums against the host's, in double (ndflow sums float32 in double).
+  const std::vector<float> av = a.to_vector<float>(), sv = s.to_vector<float>();
+  for (const std::int64_t i : {std::int64_t{0}, n - 1}) {
+    double ref = 0;
+    for (std::int64_t k = 0; k < n; ++k) ref += av[axis == 0 ? k * n + i : i * n + k];
+    Check(std::fabs(sv[i] - ref) <= 1e-6 * static_cast<double>(n),
+          "sum over axis " + std::to_string(axis) + ": element " + std::to_string(i) + " is " +
+              std::to_string(sv[i]) + ", not " + std::to_string(ref));
+  }
+  return ms;
+}
+
 std::vector<double> AddMs(std::int64_t n, int reps) {
   const Array x = random::uniform(-1, 1, {n});
   const Array y = random::uniform(-1, 1, {n});

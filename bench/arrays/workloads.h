@@ -16,6 +16,10 @@ std::vector<double> MatmulMs(std::int64_t n, int reps);
 // add of two float32 arrays of n elements, then wait_to_read: ms per run.
 std::vector<double> AddMs(std::int64_t n, int reps);
 
+// sum over `axis` (0: the columns, 1: the rows) of an n x n float32 array, then
+// wait_to_read: ms per run.
+std::vector<double> SumMs(std::int64_t n, int axis, int reps);
+
 // `ops` times y = x + 1 on a (1,2) float32 array: with `sync` false every op is pushed and
 // then ndflow::wait_all() is called once; with `sync` true y.wait_to_read() follows each.
 // ns per op.

@@ -6,6 +6,9 @@
 // partial and the partials combine in block order. The block size does not depend on the
 // engine, so a float sum rounds the same way whether it runs as one op, split across
 // outputs, or split across blocks (the two-phase path for few outputs over many elements).
+// Where the innermost kept axis is contiguous (a sum over axis 0 of a matrix), neighbouring
+// outputs are walked together, a tile of them per reduced row (Tiling); each output still
+// folds its elements in the same order, so its result is the same bit for bit.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -26,6 +29,9 @@ namespace detail {
 namespace {
 
 constexpr std::int64_t kBlock = std::int64_t{1} << 15;
+// Outputs walked together where the innermost kept axis is contiguous: a 64-byte line of
+// float32 per reduced row.
+constexpr int kTile = 16;
 
 template <class T>
 constexpr bool is_nan(T v) noexcept {
@@ -107,6 +113,9 @@ ReducePlan make_plan(const ArrayImpl& a, const std::vector<int>& axes, bool keep
 // A reducer R over input type T has: type Acc; Acc init(); void run(Acc&, const char* p,
 // std::int64_t step_bytes, std::int64_t count, std::int64_t first_index); Acc combine(Acc
 // earlier, Acc later); and store(void* out_element, const Acc&, std::int64_t inner).
+// run_columns(Acc* acc, int width, p, step_bytes, count, first_index) folds `width` runs
+// side by side, run w starting at p + w * sizeof(T), into acc[w] exactly as run(acc[w], ...)
+// would (step_bytes is never sizeof(T) there: those runs are the columns of rows).
 
 // Sums in double for floats (and for means), in wrapping uint64 for integers.
 template <class T, class AccType, class Out, bool kMean>
@@ -115,26 +124,35 @@ struct SumReducer {
   static Acc init() { return Acc{0}; }
   static void run(Acc& acc, const char* p, std::int64_t step, std::int64_t count, std::int64_t) {
     if constexpr (std::is_floating_point_v<Acc>) {
-      // Four interleaved accumulators: deterministic for a given shape, and faster.
-      Acc s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      std::int64_t i = 0;
       if (step == static_cast<std::int64_t>(sizeof(T))) {
+        // Four interleaved accumulators: deterministic for a given shape, and faster.
         const T* q = reinterpret_cast<const T*>(p);
+        Acc s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        std::int64_t i = 0;
         for (; i + 4 <= count; i += 4) {
           s0 += static_cast<Acc>(q[i]);
           s1 += static_cast<Acc>(q[i + 1]);
           s2 += static_cast<Acc>(q[i + 2]);
           s3 += static_cast<Acc>(q[i + 3]);
         }
+        for (; i < count; ++i) s0 += static_cast<Acc>(q[i]);
+        acc += (s0 + s1) + (s2 + s3);
+        return;
       }
-      for (; i < count; ++i) s0 += static_cast<Acc>(*reinterpret_cast<const T*>(p + i * step));
-      acc += (s0 + s1) + (s2 + s3);
-    } else {
-      Acc s = 0;
-      for (std::int64_t i = 0; i < count; ++i)
-        s += static_cast<Acc>(*reinterpret_cast<const T*>(p + i * step));
-      acc += s;
     }
+    Acc s = 0;
+    for (std::int64_t i = 0; i < count; ++i)
+      s += static_cast<Acc>(*reinterpret_cast<const T*>(p + i * step));
+    acc += s;
+  }
+  static void run_columns(Acc* acc, int width, const char* p, std::int64_t step, std::int64_t count,
+                          std::int64_t) {
+    Acc s[kTile] = {};
+    for (std::int64_t i = 0; i < count; ++i) {
+      const T* row = reinterpret_cast<const T*>(p + i * step);
+      for (int w = 0; w < width; ++w) s[w] += static_cast<Acc>(row[w]);
+    }
+    for (int w = 0; w < width; ++w) acc[w] += s[w];
   }
   static Acc combine(Acc a, Acc b) { return a + b; }
   static void store(void* out, const Acc& acc, std::int64_t inner) {
@@ -175,6 +193,29 @@ struct ExtremeReducer {
       if (better(x, best)) best = x;
     }
     acc.v = best;
+  }
+  // The columns share their history, so either all of acc has seen an element or none has.
+  // A column's best stays put once it is NaN; the selects (no branches) let the compiler
+  // vectorise the loop over the columns.
+  static void run_columns(Acc* acc, int width, const char* p, std::int64_t step, std::int64_t count,
+                          std::int64_t) {
+    if (count == 0) return;
+    std::int64_t i = 0;
+    if (!acc[0].any) {
+      const T* row = reinterpret_cast<const T*>(p);
+      for (int w = 0; w < width; ++w) acc[w] = {row[w], true};
+      i = 1;
+    }
+    T best[kTile];
+    for (int w = 0; w < width; ++w) best[w] = acc[w].v;
+    for (; i < count; ++i) {
+      const T* row = reinterpret_cast<const T*>(p + i * step);
+      for (int w = 0; w < width; ++w) {
+        const T x = row[w], b = best[w];
+        best[w] = !is_nan(b) && (is_nan(x) || better(x, b)) ? x : b;
+      }
+    }
+    for (int w = 0; w < width; ++w) acc[w].v = best[w];
   }
   static Acc combine(Acc a, Acc b) {
     if (!a.any) return b;
@@ -219,6 +260,33 @@ struct ArgReducer {
     }
     acc = {best, at};
   }
+  // As ExtremeReducer's: all of acc or none has seen an element; selects, no branches.
+  static void run_columns(Acc* acc, int width, const char* p, std::int64_t step, std::int64_t count,
+                          std::int64_t first) {
+    if (count == 0) return;
+    std::int64_t i = 0;
+    if (acc[0].index < 0) {
+      const T* row = reinterpret_cast<const T*>(p);
+      for (int w = 0; w < width; ++w) acc[w] = {row[w], first};
+      i = 1;
+    }
+    T best[kTile];
+    std::int64_t at[kTile];
+    for (int w = 0; w < width; ++w) {
+      best[w] = acc[w].v;
+      at[w] = acc[w].index;
+    }
+    for (; i < count; ++i) {
+      const T* row = reinterpret_cast<const T*>(p + i * step);
+      for (int w = 0; w < width; ++w) {
+        const T x = row[w], b = best[w];
+        const bool take = !is_nan(b) && (is_nan(x) || better(x, b));
+        best[w] = take ? x : b;
+        at[w] = take ? first + i : at[w];
+      }
+    }
+    for (int w = 0; w < width; ++w) acc[w] = {best[w], at[w]};
+  }
   static Acc combine(Acc a, Acc b) {
     if (a.index < 0) return b;
     if (b.index < 0 || is_nan(a.v)) return a;
@@ -232,21 +300,61 @@ struct ArgReducer {
 
 // --- Kernels ----------------------------------------------------------------------------------
 
-// The partial of output o over block k of its reduced range.
+// Outputs in tiles. Where the innermost kept axis is contiguous in the input and no reduced
+// axis is (a sum over axis 0 of a matrix), a tile is up to kTile neighbouring outputs along
+// that axis, whose elements lie side by side in each reduced row: walking the rows once for
+// the whole tile reads along them, where one output at a time would read one element per
+// cache line (and, for long rows, per page). Elsewhere a tile is one output.
+struct Tiling {
+  std::int64_t width = 1;    // outputs per tile (the last of a row may have fewer)
+  std::int64_t row = 1;      // the innermost kept axis's size (1 for tiles of one output)
+  std::int64_t per_row = 1;  // tiles per row
+  std::int64_t tiles = 0;
+
+  std::int64_t first_output(std::int64_t t) const {
+    return (t / per_row) * row + (t % per_row) * width;
+  }
+  std::int64_t outputs(std::int64_t t) const {
+    return std::min(width, row - (t % per_row) * width);
+  }
+};
+
+Tiling tiling_for(const ReducePlan& p) {
+  Tiling tiling;
+  tiling.tiles = p.outer;
+  if (p.nkeep == 0 || p.keep_strides[p.nkeep - 1] != 1 || p.keep_shape[p.nkeep - 1] < 2 ||
+      p.inner < 2)
+    return tiling;
+  // A reduced axis of stride 1 (overlapping views) would make its runs contiguous, which
+  // run() sums with four accumulators and run_columns does not.
+  for (int d = 0; d < p.red_shape.ndim(); ++d)
+    if (p.red_shape[d] > 1 && p.red_strides[d] == 1) return tiling;
+  tiling.width = kTile;
+  tiling.row = p.keep_shape[p.nkeep - 1];
+  tiling.per_row = (tiling.row + kTile - 1) / kTile;
+  tiling.tiles = p.outer / tiling.row * tiling.per_row;
+  return tiling;
+}
+
+// The partials of outputs o, o + 1, ..., o + n - 1 (one output, or a tile) over block k of
+// their reduced ranges, into part[0..n).
 template <class R>
-typename R::Acc block_partial(const ReducePlan& p, const StridedPlan<1>& red, const char* in,
-                              std::int64_t itemsize, std::int64_t o, std::int64_t k) {
-  typename R::Acc acc = R::init();
+void block_partials(const ReducePlan& p, const StridedPlan<1>& red, const char* in,
+                    std::int64_t itemsize, std::int64_t o, std::int64_t n, std::int64_t k,
+                    typename R::Acc* part) {
+  for (std::int64_t w = 0; w < n; ++w) part[w] = R::init();
   const std::int64_t begin = k * kBlock, end = std::min(p.inner, begin + kBlock);
   char* base = const_cast<char*>(in) + p.base_of(o) * itemsize;
   std::int64_t index = begin;
   red.for_each_run(
       {base}, begin, end,
       [&](std::array<char*, 1> ptr, std::array<std::int64_t, 1> step, std::int64_t count) {
-        R::run(acc, ptr[0], step[0], count, index);
+        if (n == 1)
+          R::run(part[0], ptr[0], step[0], count, index);
+        else
+          R::run_columns(part, static_cast<int>(n), ptr[0], step[0], count, index);
         index += count;
       });
-  return acc;
 }
 
 // Calls f(unit) for the units whose first element (unit * weight) is in [b, e): a way to
@@ -260,48 +368,60 @@ void for_units(std::int64_t b, std::int64_t e, std::int64_t weight, F&& f) {
 // Pushes the reduction of `in` into the contiguous `out` (out_shape == plan.out_shape).
 template <class R, class T>
 void push_reduce(const char* name, const Array& in, const Array& out, const ReducePlan& plan) {
+  using Acc = typename R::Acc;
   const std::int64_t outer = plan.outer, inner = plan.inner;
   if (outer == 0) return;
   const std::int64_t nblocks = inner == 0 ? 0 : (inner + kBlock - 1) / kBlock;
   const Device device = out.impl()->device();
   const std::int64_t itemsize = sizeof(T);
+  const Tiling tiling = tiling_for(plan);
   auto shared = std::make_shared<const ReducePlan>(plan);
   auto red = std::make_shared<const StridedPlan<1>>(plan.red_shape,
                                                     std::array<const Shape*, 1>{&plan.red_strides},
                                                     std::array<std::int64_t, 1>{itemsize});
   const std::int64_t out_itemsize = static_cast<std::int64_t>(dtype_size(out.impl()->dtype));
 
-  // Outputs directly, each from its blocks in order (weight: the elements each one reads).
-  auto direct = [in, out, shared, red, nblocks, inner, itemsize, out_itemsize](std::int64_t o) {
+  // A tile's outputs directly, each from its blocks in order (weight: the elements a tile
+  // reads).
+  auto direct = [in, out, shared, red, tiling, nblocks, inner, itemsize,
+                 out_itemsize](std::int64_t t) {
     const char* src = in.impl()->data();
-    typename R::Acc acc = R::init();
+    const std::int64_t o = tiling.first_output(t), n = tiling.outputs(t);
+    Acc acc[kTile], part[kTile];
+    for (std::int64_t w = 0; w < n; ++w) acc[w] = R::init();
     for (std::int64_t k = 0; k < nblocks; ++k) {
-      const typename R::Acc part = block_partial<R>(*shared, *red, src, itemsize, o, k);
-      acc = k == 0 ? part : R::combine(acc, part);
+      block_partials<R>(*shared, *red, src, itemsize, o, n, k, part);
+      for (std::int64_t w = 0; w < n; ++w) acc[w] = k == 0 ? part[w] : R::combine(acc[w], part[w]);
     }
-    R::store(out.impl()->data() + o * out_itemsize, acc, inner);
+    for (std::int64_t w = 0; w < n; ++w)
+      R::store(out.impl()->data() + (o + w) * out_itemsize, acc[w], inner);
   };
 
   if (nblocks <= 1 || outer >= 64) {
-    const std::int64_t weight = std::max<std::int64_t>(inner, 1);
+    const std::int64_t weight = std::max<std::int64_t>(inner, 1) * tiling.width;
     launch_parallel(
-        name, VarsOf{&in}, VarsOf{&out}, device, outer * weight,
+        name, VarsOf{&in}, VarsOf{&out}, device, tiling.tiles * weight,
         [direct, weight](std::int64_t b, std::int64_t e) { for_units(b, e, weight, direct); });
     return;
   }
 
-  // Few outputs over many elements: the blocks' partials in parallel into a scratch array,
-  // then one op combines them in block order (the same order as `direct`).
-  using Acc = typename R::Acc;
-  const std::int64_t units = outer * nblocks;
-  Array scratch = new_array(Shape{units * static_cast<std::int64_t>(sizeof(Acc))}, kUInt8, device);
-  launch_parallel(name, VarsOf{&in}, VarsOf{&scratch}, device, units * kBlock,
-                  [in, scratch, shared, red, nblocks, itemsize](std::int64_t b, std::int64_t e) {
+  // Few outputs over many elements: the blocks' partials in parallel into a scratch array
+  // (output o's block k at o * nblocks + k), then one op combines them in block order (the
+  // same order as `direct`).
+  const std::int64_t units = tiling.tiles * nblocks, weight = kBlock * tiling.width;
+  Array scratch =
+      new_array(Shape{outer * nblocks * static_cast<std::int64_t>(sizeof(Acc))}, kUInt8, device);
+  launch_parallel(name, VarsOf{&in}, VarsOf{&scratch}, device, units * weight,
+                  [in, scratch, shared, red, tiling, nblocks, itemsize, weight](std::int64_t b,
+                                                                                std::int64_t e) {
                     const char* src = in.impl()->data();
                     Acc* parts = reinterpret_cast<Acc*>(scratch.impl()->data());
-                    for_units(b, e, kBlock, [&](std::int64_t u) {
-                      parts[u] =
-                          block_partial<R>(*shared, *red, src, itemsize, u / nblocks, u % nblocks);
+                    for_units(b, e, weight, [&](std::int64_t u) {
+                      const std::int64_t t = u / nblocks, k = u % nblocks;
+                      const std::int64_t o = tiling.first_output(t), n = tiling.outputs(t);
+                      Acc part[kTile];
+                      block_partials<R>(*shared, *red, src, itemsize, o, n, k, part);
+                      for (std::int64_t w = 0; w < n; ++w) parts[(o + w) * nblocks + k] = part[w];
                     });
                   });
   launch(name, VarsOf{&scratch}, VarsOf{&out}, device,

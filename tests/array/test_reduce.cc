@@ -359,6 +359,63 @@ TEST(ReduceTest, LargeReductionsAreSplitAndRight) {
   for (Kind kind : all_kinds()) check(kind, c, {}, false);
 }
 
+// Where the innermost kept axis is contiguous (a sum over axis 0 of a matrix), neighbouring
+// outputs are reduced together, a row of them at a time. Each output must come out as it
+// does reduced alone (its column sliced out, so one output at a time), bit for bit: sums
+// round the same way, extremes and their indices are the same, NaNs propagate. Shapes cover
+// tiles cut short, many blocks by output and by block (the two-phase path), reduced axes
+// that make several runs per block, and a transposed view.
+TEST(ReduceTest, NeighbouringOutputsReducedTogetherEqualEachReducedAlone) {
+  struct Case {
+    Shape shape;
+    std::vector<int> axes;
+    bool transposed;  // reduce the transpose of an array of `shape`
+  };
+  const std::vector<Case> cases = {
+      {{1000, 37}, {0}, false},          // tiles of 16, 16 and 5
+      {{40000, 70}, {0}, false},         // two blocks per output, 70 outputs
+      {{70000, 5}, {0}, false},          // three blocks per output, 5 outputs: the block path
+      {{20, 8, 30, 24}, {0, 2}, false},  // kept axes 1 and 3: a run per index of axis 0
+      {{50, 3000}, {1}, true},           // a.T over axis 1: kept axis 0 has stride 1
+  };
+  std::mt19937_64 rng(9);
+  for (DType t : {ndflow::kFloat32, ndflow::kFloat64, ndflow::kInt32}) {
+    for (const Case& c : cases) {
+      // Values 0 to 3 with ties everywhere (floats also get fractions), a NaN in one column.
+      std::vector<double> v(static_cast<std::size_t>(c.shape.numel()));
+      for (double& x : v)
+        x = static_cast<double>(rng() % 4) +
+            (ndflow::is_floating(t) ? 0.37 * static_cast<double>(rng() % 3) : 0);
+      if (ndflow::is_floating(t)) v[v.size() / 2 + 3] = std::nan("");
+      Array base = ndflow::from_vector(v, c.shape).astype(t);
+      const Array a = c.transposed ? base.T() : base;
+      const int last = a.shape().ndim() - 1;
+      const int kept = c.transposed ? 0 : last;  // the innermost kept axis
+      SCOPED_TRACE(std::string(ndflow::dtype_name(t)) + " " + a.shape().to_string());
+      for (Kind kind : all_kinds()) {
+        if ((kind == Kind::kArgMax || kind == Kind::kArgMin) && c.axes.size() != 1) continue;
+        check(kind, a, c.axes, false);  // against the host's reference
+        const std::vector<double> together = call(kind, a, c.axes, true).to_vector<double>();
+        const std::int64_t n = a.shape()[kept];
+        ASSERT_EQ(static_cast<std::int64_t>(together.size()) % n, 0);
+        for (std::int64_t j = 0; j < n; ++j) {
+          const std::vector<double> alone =
+              call(kind, a.slice(kept, j, j + 1), c.axes, true).to_vector<double>();
+          // Output (i, j) of `together` (j its position on the kept axis) is alone's output i.
+          for (std::size_t i = 0; i < alone.size(); ++i) {
+            const std::size_t at =
+                c.transposed ? static_cast<std::size_t>(j) * alone.size() + i
+                             : i * static_cast<std::size_t>(n) + static_cast<std::size_t>(j);
+            ASSERT_EQ(std::memcmp(&together[at], &alone[i], sizeof(double)), 0)
+                << kind_name(kind) << ", output " << at << ": " << together[at] << " together, "
+                << alone[i] << " alone";
+          }
+        }
+      }
+    }
+  }
+}
+
 // Float sums round the same way whatever the engine and number of workers, and whichever
 // path (by output or by block) computes them.
 TEST(ReduceTest, FloatSumsDoNotDependOnTheEngineOrWorkerCount) {
