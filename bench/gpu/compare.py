@@ -4,6 +4,7 @@
 Runs ndflow-bench-gpu --json, then the same workloads with PyTorch in a fresh process of
 this script (same sizes), and prints both, the ratios and the targets:
 - 4000x4000 float32 matmul: ndflow / torch.mm time <= 1.03;
+- the sums of that matrix over axis 0 and over axis 1: for comparison, no target;
 - the chapter's "Run on GPU1", "Copy to CPU", "Run on GPU1 and copy to CPU": the overlap
   (sum of the parts / together) >= 90% of the ideal (sum / max of the parts); PyTorch's with
   non_blocking=True beside it;
@@ -74,6 +75,8 @@ def torch_main(sizes):
     big = torch.rand((n, n), device=dev) * 2 - 1
     out = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__}
     out["matmul4000_f32_ms"] = median_ms(lambda: torch.mm(big, big))
+    out["sum_axis0_ms"] = median_ms(lambda: big.sum(dim=0))
+    out["sum_axis1_ms"] = median_ms(lambda: big.sum(dim=1))
     ys = []
 
     def run():
@@ -205,6 +208,8 @@ def main():
     print("compare.py: ndflow on %s%s; PyTorch %s on %s"
           % (nd["device"], " (simulated)" if nd["simulated"] else "", pt["torch"], pt["device"]))
     rows = [("matmul %dx%d f32 (ms)" % (nd["n"], nd["n"]), "matmul4000_f32_ms"),
+            ("its sum over axis 0 (ms)", "sum_axis0_ms"),
+            ("its sum over axis 1 (ms)", "sum_axis1_ms"),
             ("run %d products (ms)" % nd["products"], "run_ms"),
             ("copy them to the CPU (ms)", "copy_ms"),
             ("run and copy (ms)", "run_and_copy_ms"),

@@ -3,6 +3,8 @@
 //
 // Workloads (medians over --reps repetitions after a warm-up):
 // - matmul4000_f32_ms: one 4000x4000 float32 product on gpu(0), including the wait;
+// - sum_axis0_ms, sum_axis1_ms: the sums of that matrix's columns and of its rows, including
+//   the wait (a reduction keeping the innermost axis, and one reducing it);
 // - the chapter's overlap listing on gpu(0): run_ms (50 products), copy_ms (copying the 50
 //   results to the CPU), run_and_copy_ms (both, each copy pushed right after its product);
 // - dispatch_async_us: 10,000 y = x + 1 on a (1,2) array on gpu(0), pushed then waited for;
@@ -73,6 +75,8 @@ int Run(const Options& options) {
 
   const Array big = random::uniform(-1, 1, {n, n}, kFloat32, g);
   const double matmul_ms = median_ms(reps, [&] { dot(big, big).wait_to_read(); });
+  const double sum0_ms = median_ms(reps, [&] { sum(big, {0}).wait_to_read(); });
+  const double sum1_ms = median_ms(reps, [&] { sum(big, {1}).wait_to_read(); });
 
   std::vector<Array> ys;
   const double run_ms = median_ms(reps, [&] {
@@ -121,13 +125,14 @@ int Run(const Options& options) {
   if (options.json) {
     std::printf(
         "{\"device\": \"%s\", \"simulated\": %s, \"n\": %lld, \"products\": %d, \"reps\": %d, "
-        "\"matmul4000_f32_ms\": %.4f, \"run_ms\": %.4f, \"copy_ms\": %.4f, "
+        "\"matmul4000_f32_ms\": %.4f, \"sum_axis0_ms\": %.4f, \"sum_axis1_ms\": %.4f, "
+        "\"run_ms\": %.4f, \"copy_ms\": %.4f, "
         "\"run_and_copy_ms\": %.4f, \"dispatch_async_us\": %.4f, \"dispatch_ops\": %d, "
         "\"host_read_us\": %.4f, \"host_reads\": %d, "
         "\"cpu_n\": %lld, \"cpu_products\": %d, \"cpu_ms\": %.4f, \"gpu_ms\": %.4f, "
         "\"cpu_and_gpu_ms\": %.4f}\n",
         device.c_str(), simulated ? "true" : "false", static_cast<long long>(n), count, reps,
-        matmul_ms, run_ms, copy_ms, run_and_copy_ms, dispatch_ms * 1e3 / ops, ops,
+        matmul_ms, sum0_ms, sum1_ms, run_ms, copy_ms, run_and_copy_ms, dispatch_ms * 1e3 / ops, ops,
         host_read_ms * 1e3 / reads, reads, static_cast<long long>(n_cpu), cpu_count, cpu_ms, gpu_ms,
         both_ms);
     return 0;
@@ -135,6 +140,7 @@ int Run(const Options& options) {
   std::printf("ndflow-bench-gpu on gpu(0): %s; %lldx%lld float32, %d products, medians of %d\n",
               device.c_str(), static_cast<long long>(n), static_cast<long long>(n), count, reps);
   std::printf("  one product (incl. wait)        %10.3f ms\n", matmul_ms);
+  std::printf("  sum over axis 0 / axis 1        %10.3f / %.3f ms\n", sum0_ms, sum1_ms);
   std::printf(
       "  run / copy / run and copy       %10.3f / %.3f / %.3f ms (overlap %.2fx, ideal "
       "%.2fx)\n",

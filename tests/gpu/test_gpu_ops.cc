@@ -523,6 +523,47 @@ TEST_F(GpuOpsTest, LongReductionsMatchTheCpu) {
   }
 }
 
+// Reductions that keep the input's innermost axis (a sum over axis 0 of a matrix), which a
+// CUDA GPU reduces with neighbouring outputs in neighbouring threads: groups of outputs that
+// end short or span kept axes, ranges cut into chunks, ties everywhere, a NaN deep in a column.
+TEST_F(GpuOpsTest, ReductionsKeepingTheInnermostAxisMatchTheCpu) {
+  struct Case {
+    Shape shape;
+    std::vector<int> axes;
+  };
+  const std::vector<Case> cases = {
+      {{1000, 70}, {0}},    // 70 outputs: groups of 32, 32 and 6; ranges in chunks
+      {{300, 5, 40}, {0}},  // two kept axes, merged into one of 200
+      {{300, 5, 40}, {0, 1}}, {{300, 5, 40}, {1}},  // kept axes 0 and 2, apart
+      {{2, 2000, 33}, {1}},  // a group of 32 outputs spanning both rows of 33
+      {{20000, 3}, {0}},     // 3 outputs with long ranges, in many chunks
+      {{7, 1}, {0}}};
+  for (DType t : {ndflow::kFloat32, ndflow::kFloat64, ndflow::kInt32, ndflow::kUInt8}) {
+    std::mt19937_64 rng(23);
+    for (const Case& c : cases) {
+      // Values 0 to 3, so that each column's extremes tie many times over.
+      std::vector<double> values(static_cast<std::size_t>(c.shape.numel()));
+      for (double& v : values) v = static_cast<double>(rng() % 4);
+      if (ndflow::is_floating(t)) values[values.size() / 2 + 1] = std::nan("");
+      const Inputs in = {ndflow::from_data(values.data(), c.shape).astype(t)};
+      std::string of = std::string("(") + name_of(t) + " " + c.shape.to_string() + ", axes {";
+      for (int a : c.axes) of += std::to_string(a) + ",";
+      of += "})";
+      for (const auto& [name, fn] : kReduce)
+        expect_gpus_match_cpu(
+            in, [fn = fn, axes = c.axes](const Inputs& x) { return fn(x[0], axes, false); },
+            name + of, 3);
+      if (c.axes.size() == 1) {
+        for (const auto& [name, fn] : kArgReduce)
+          expect_gpus_match_cpu(
+              in, [fn = fn, axis = c.axes[0]](const Inputs& x) { return fn(x[0], axis, false); },
+              name + of);
+      }
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 // --- products, joins, creation ----------------------------------------------------------------
 
 TEST_F(GpuOpsTest, DotAndJoinsMatchTheCpu) {

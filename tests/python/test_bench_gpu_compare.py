@@ -60,12 +60,14 @@ def load_compare():
 # What a GPU run's two sides report (ndflow-bench-gpu and ndflow from Python, PyTorch), with
 # round figures; only their keys matter to the report.
 ND_ON_A_GPU = {"device": "NVIDIA H100", "simulated": False, "n": 4000, "products": 50, "reps": 5,
-               "matmul4000_f32_ms": 10.2, "run_ms": 500.0, "copy_ms": 300.0,
-               "run_and_copy_ms": 520.0, "dispatch_async_us": 2.0, "dispatch_ops": 10000,
+               "matmul4000_f32_ms": 10.2, "sum_axis0_ms": 0.2, "sum_axis1_ms": 0.2,
+               "run_ms": 500.0, "copy_ms": 300.0, "run_and_copy_ms": 520.0,
+               "dispatch_async_us": 2.0, "dispatch_ops": 10000,
                "host_read_us": 20.0, "host_reads": 1000, "cpu_n": 1000, "cpu_products": 10,
                "cpu_ms": 100.0, "gpu_ms": 500.0, "cpu_and_gpu_ms": 505.0}
 ND_PYTHON = {"dispatch_async_us": 4.0, "host_read_us": 30.0}
-TORCH = {"device": "NVIDIA H100", "torch": "2.11.0", "matmul4000_f32_ms": 10.0, "run_ms": 500.0,
+TORCH = {"device": "NVIDIA H100", "torch": "2.11.0", "matmul4000_f32_ms": 10.0,
+         "sum_axis0_ms": 0.1, "sum_axis1_ms": 0.2, "run_ms": 500.0,
          "copy_ms": 300.0, "run_and_copy_ms": 510.0, "dispatch_async_us": 5.0,
          "host_read_us": 25.0}
 
@@ -82,7 +84,8 @@ def test_the_report_of_a_gpu_run_gives_every_figure_ratio_and_target(monkeypatch
     monkeypatch.setattr(sys, "argv", ["compare.py", "--json-out", str(out_file)])
     compare_py.main()
     text = capsys.readouterr().out
-    for row in ("matmul 4000x4000 f32 (ms)", "y = x + 1, from Python (us/op)",
+    for row in ("matmul 4000x4000 f32 (ms)", "its sum over axis 0 (ms)",
+                "y = x + 1, from Python (us/op)",
                 "host read, from Python (us)", "CPU and GPU: together / sum"):
         assert row in text, text
     targets = json.loads(out_file.read_text())["targets"]

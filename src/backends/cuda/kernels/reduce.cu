@@ -1,12 +1,15 @@
-// reduce (kernels.h): one thread block per output element, or, for a few outputs with long
-// reduced ranges, one per chunk of a range and a second kernel combining the chunks. Each
-// thread folds the elements r = thread, thread + blockDim, ... of its block's range in order,
-// then a shared-memory tree combines the threads' partials. The order depends only on the
-// shape (which fixes the chunks and the block size), so a float sum rounds the same way
-// every run. Semantics are the CPU's (ops/reduce.cc): sums wrap for integers; max and min
-// propagate NaN; argmax and argmin give the first extreme, or the first NaN, as an index
-// into the reduced axes flattened row-major. For host_stream(), reduce_on_host runs the same
-// blocks, folds and trees one after the other.
+// reduce (kernels.h): a thread block reduces up to 32 neighbouring outputs, one per thread
+// column (x), the threads of a column (y) sharing its reduced range; where the input's
+// innermost axis is reduced, a block has one column, so that a warp reads neighbouring
+// elements either way (plan_for). Few outputs with long reduced ranges are cut into chunks,
+// one block's column each, and a second kernel combines the chunks. Each thread folds the
+// elements r = y, y + blockDim.y, ... of its column's range in order, then a shared-memory
+// tree combines the column's partials. The order depends only on the shape (which fixes the
+// plan), so a float sum rounds the same way every run. Semantics are the CPU's
+// (ops/reduce.cc): sums wrap for integers; max and min propagate NaN; argmax and argmin give
+// the first extreme, or the first NaN, as an index into the reduced axes flattened
+// row-major. For host_stream(), reduce_on_host runs the same columns, folds and trees one
+// after the other.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -125,23 +128,37 @@ __host__ __device__ __forceinline__ Acc<C> combine(ReduceOp op, Acc<C> a, Acc<C>
   return a.index <= b.index ? a : b;
 }
 
+// How reduce cuts its work, decided from the shape alone (plan_for), so that a float sum
+// rounds the same way on every GPU and in every run. A block has tx x ty threads: the tx
+// along x take tx neighbouring outputs (a group), the ty along y share each output's range,
+// or a chunk of it when the range is cut into `chunks` chunks of `chunk` elements (the last
+// one shorter). The first kernel has groups x chunks blocks' worth of work.
+struct ReducePlan {
+  unsigned tx = 1, ty = 32;
+  std::int64_t groups = 0;  // ceil(outer / tx)
+  std::int64_t chunks = 1, chunk = 0;
+  unsigned combine_threads = 32;  // per output, combining its chunks' partials
+};
+
 // 16-byte aligned for every Acc<C>; declared once (not per template) as CUDA requires.
 extern __shared__ __align__(16) unsigned char reduce_shared[];
 
-// The block's threads' partials combined by a shared-memory tree (blockDim.x is a power of
-// two), returned to every thread. The tree's shape depends on blockDim.x only.
+// Each column (threadIdx.x) of the block combines its threads' partials by a shared-memory
+// tree over threadIdx.y (blockDim.y is a power of two); every thread gets its column's
+// total. The tree's shape depends on blockDim.y only.
 template <class C>
 __device__ Acc<C> block_combine(ReduceOp op, Acc<C> acc) {
   Acc<C>* part = reinterpret_cast<Acc<C>*>(reduce_shared);
-  const unsigned t = threadIdx.x;
-  part[t] = acc;
+  const unsigned x = threadIdx.x, y = threadIdx.y, width = blockDim.x;
+  part[y * width + x] = acc;
   __syncthreads();
-  for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
-    if (t < half) part[t] = combine(op, part[t], part[t + half]);
+  for (unsigned half = blockDim.y / 2; half > 0; half /= 2) {
+    if (y < half)
+      part[y * width + x] = combine(op, part[y * width + x], part[(y + half) * width + x]);
     __syncthreads();
   }
-  const Acc<C> total = part[0];
-  __syncthreads();  // part[0] is read before the caller's next round overwrites it
+  const Acc<C> total = part[x];
+  __syncthreads();  // part[x] is read before the caller's next round overwrites it
   return total;
 }
 
@@ -184,57 +201,59 @@ __host__ __device__ Acc<C> fold_chunks(ReduceOp op, const Acc<C>* partials, std:
   return acc;
 }
 
-// Block j of the first kernel: output o's chunk c, reduced elements [begin, end).
+// The work of column x of the first kernel's block j: output o (o >= outer in a last,
+// partial group), its chunk c, which covers reduced elements [begin, end).
 struct ChunkOf {
-  std::int64_t o, base, begin, end;
+  std::int64_t o, c, base, begin, end;
 };
-__host__ __device__ inline ChunkOf chunk_of(const ReduceGeometry& g, std::int64_t j,
-                                            std::int64_t chunks, std::int64_t chunk) {
-  const std::int64_t o = j / chunks, c = j - o * chunks;
-  const std::int64_t begin = c * chunk;
-  return {o, offset_of(o, g.nkeep, g.keep_dims, g.keep_strides), begin,
-          begin + chunk < g.inner ? begin + chunk : g.inner};
+__host__ __device__ inline ChunkOf chunk_of(const ReduceGeometry& g, const ReducePlan& p,
+                                            std::int64_t j, unsigned x) {
+  const std::int64_t group = j / p.chunks, c = j - group * p.chunks;
+  const std::int64_t o = group * p.tx + x, begin = c * p.chunk;
+  return {o, c, o < g.outer ? offset_of(o, g.nkeep, g.keep_dims, g.keep_strides) : 0, begin,
+          begin + p.chunk < g.inner ? begin + p.chunk : g.inner};
 }
 
-// One block per (output o, chunk c) pair, the grid striding over them: the block folds
-// chunk c's reduced elements, thread t taking every blockDim.x-th in order (fold_range).
-// With one chunk per output the result goes to `out`; with more, the chunk's partial goes
-// to partials[o * chunks + c] for combine_chunks_kernel.
+// Block j (the grid striding over groups x chunks) reduces chunk c of its group's outputs:
+// column x takes output o, its threads folding every blockDim.y-th element in order
+// (fold_range), then the column's tree. With one chunk per output the result goes to `out`;
+// with more, the chunk's partial goes to partials[o * chunks + c] for combine_chunks_kernel.
 template <class C>
 __global__ void reduce_kernel(ReduceOp op, void* out, DType out_dtype, const void* in,
-                              DType in_dtype, ReduceGeometry g, std::int64_t chunks,
-                              std::int64_t chunk, Acc<C>* partials) {
-  const unsigned t = threadIdx.x;
-  for (std::int64_t j = blockIdx.x; j < g.outer * chunks; j += gridDim.x) {
-    const ChunkOf r = chunk_of(g, j, chunks, chunk);
-    const Acc<C> total = block_combine(
-        op, fold_range<C>(op, in, in_dtype, g, r.base, r.begin, r.end, t, blockDim.x));
-    if (t == 0) {
+                              DType in_dtype, ReduceGeometry g, ReducePlan p, Acc<C>* partials) {
+  for (std::int64_t j = blockIdx.x; j < p.groups * p.chunks; j += gridDim.x) {
+    const ChunkOf r = chunk_of(g, p, j, threadIdx.x);
+    const bool live = r.o < g.outer;
+    Acc<C> acc{C(0), -1};
+    if (live)
+      acc = fold_range<C>(op, in, in_dtype, g, r.base, r.begin, r.end, threadIdx.y, blockDim.y);
+    const Acc<C> total = block_combine(op, acc);  // every thread, for the tree's barriers
+    if (threadIdx.y == 0 && live) {
       if (partials)
-        partials[j] = total;
+        partials[r.o * p.chunks + r.c] = total;
       else
         store_result(op, out, out_dtype, r.o, total, g.inner);
     }
   }
 }
 
-// One block per output: combines its chunks' partials (fold_chunks, then the tree), and
-// stores the result.
+// One block (1 x combine_threads) per output: combines its chunks' partials (fold_chunks,
+// then the tree), and stores the result.
 template <class C>
 __global__ void combine_chunks_kernel(ReduceOp op, void* out, DType out_dtype,
                                       const Acc<C>* partials, std::int64_t outer,
                                       std::int64_t chunks, std::int64_t inner) {
-  const unsigned t = threadIdx.x;
+  const unsigned t = threadIdx.y;
   for (std::int64_t o = blockIdx.x; o < outer; o += gridDim.x) {
-    const Acc<C> total = block_combine(op, fold_chunks<C>(op, partials, o, chunks, t, blockDim.x));
+    const Acc<C> total = block_combine(op, fold_chunks<C>(op, partials, o, chunks, t, blockDim.y));
     if (t == 0) store_result(op, out, out_dtype, o, total, inner);
   }
 }
 
 // --- the same on the host (host_stream()) ---------------------------------------------------
 
-// A block of `threads` threads on the host: each thread's partial (partial(t)), then
-// block_combine's tree, level by level, in `part` (scratch the caller reuses across blocks).
+// One column of a block on the host: each of its `threads` threads' partial (partial(t)),
+// then block_combine's tree, level by level, in `part` (scratch the caller reuses).
 template <class C, class Partial>
 Acc<C> block_on_host(ReduceOp op, unsigned threads, std::vector<Acc<C>>& part, Partial&& partial) {
   part.resize(threads);
@@ -244,51 +263,81 @@ Acc<C> block_on_host(ReduceOp op, unsigned threads, std::vector<Acc<C>>& part, P
   return part[0];
 }
 
-// reduce_kernel and combine_chunks_kernel's blocks, one after the other.
+// reduce_kernel's and combine_chunks_kernel's blocks and columns, one after the other.
 template <class C>
 void reduce_on_host(ReduceOp op, void* out, DType out_dtype, const void* in, DType in_dtype,
-                    const ReduceGeometry& g, std::int64_t chunks, std::int64_t chunk,
-                    unsigned threads, unsigned combine_threads) {
-  std::vector<Acc<C>> partials(chunks > 1 ? static_cast<std::size_t>(g.outer * chunks) : 0);
-  std::vector<Acc<C>> part;  // the block's per-thread partials, reused by every block
-  for (std::int64_t j = 0; j < g.outer * chunks; ++j) {
-    const ChunkOf r = chunk_of(g, j, chunks, chunk);
-    const Acc<C> total = block_on_host<C>(op, threads, part, [&](unsigned t) {
-      return fold_range<C>(op, in, in_dtype, g, r.base, r.begin, r.end, t, threads);
-    });
-    if (chunks > 1)
-      partials[static_cast<std::size_t>(j)] = total;
-    else
-      store_result(op, out, out_dtype, r.o, total, g.inner);
+                    const ReduceGeometry& g, const ReducePlan& p) {
+  std::vector<Acc<C>> partials(p.chunks > 1 ? static_cast<std::size_t>(g.outer * p.chunks) : 0);
+  std::vector<Acc<C>> part;  // a column's per-thread partials, reused by every column
+  for (std::int64_t j = 0; j < p.groups * p.chunks; ++j) {
+    for (unsigned x = 0; x < p.tx; ++x) {
+      const ChunkOf r = chunk_of(g, p, j, x);
+      if (r.o >= g.outer) continue;
+      const Acc<C> total = block_on_host<C>(op, p.ty, part, [&](unsigned t) {
+        return fold_range<C>(op, in, in_dtype, g, r.base, r.begin, r.end, t, p.ty);
+      });
+      if (p.chunks > 1)
+        partials[static_cast<std::size_t>(r.o * p.chunks + r.c)] = total;
+      else
+        store_result(op, out, out_dtype, r.o, total, g.inner);
+    }
   }
-  if (chunks == 1) return;
+  if (p.chunks == 1) return;
   for (std::int64_t o = 0; o < g.outer; ++o) {
-    const Acc<C> total = block_on_host<C>(op, combine_threads, part, [&](unsigned t) {
-      return fold_chunks<C>(op, partials.data(), o, chunks, t, combine_threads);
+    const Acc<C> total = block_on_host<C>(op, p.combine_threads, part, [&](unsigned t) {
+      return fold_chunks<C>(op, partials.data(), o, p.chunks, t, p.combine_threads);
     });
     store_result(op, out, out_dtype, o, total, g.inner);
   }
 }
 
-// A power of two from 32 to kThreads, no wider than n elements need.
-unsigned threads_for(std::int64_t n) {
-  unsigned threads = 32;
-  while (threads < static_cast<unsigned>(kThreads) && static_cast<std::int64_t>(threads) < n)
-    threads *= 2;
-  return threads;
+// --- the plan -------------------------------------------------------------------------------
+
+// The smallest power of two >= n, but no more than cap (a power of two).
+unsigned power_of_two_for(std::int64_t n, unsigned cap) {
+  unsigned v = 1;
+  while (v < cap && static_cast<std::int64_t>(v) < n) v *= 2;
+  return v;
 }
 
-// Few outputs with long reduced ranges (sum(x) of a large x) would leave most of the GPU
-// idle at one block per output: each range is then cut into chunks of at least kChunk
-// elements, at most kMaxChunks of them, one block each. The cut depends on the shape only,
-// never on the device, so a float sum rounds the same way on every GPU and run.
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// Rows: where the input's innermost axis is reduced (or all of them are), one output per
+// block (tx = 1) and its threads on neighbouring elements. Few outputs with long ranges
+// (sum(x) of a large x) would leave most of the GPU idle, so each range is then cut into
+// chunks of at least kChunk elements, at most kMaxChunks of them.
 constexpr std::int64_t kChunk = std::int64_t{1} << 16;
 constexpr std::int64_t kMaxChunks = 1024;
 constexpr std::int64_t kSplitBelowOutputs = 512;
+// Columns: where the innermost axis is kept (sum over axis 0 of a matrix), one output per
+// thread column, so that a warp's 32 threads read neighbouring elements of one row instead
+// of 32 elements a row apart. The innermost kept axis's neighbouring outputs share a block,
+// up to 32 of them. Fewer groups than kColumnBlocks have their ranges cut into chunks, for
+// about kColumnBlocks blocks, each thread still folding at least kColumnFolds elements.
+constexpr std::int64_t kColumnBlocks = 1024;
+constexpr std::int64_t kColumnFolds = 16;
 
-std::int64_t chunks_for(const ReduceGeometry& g) {
-  if (g.outer >= kSplitBelowOutputs || g.inner <= kChunk) return 1;
-  return std::min((g.inner + kChunk - 1) / kChunk, kMaxChunks);
+ReducePlan plan_for(const ReduceGeometry& g) {
+  ReducePlan p;
+  const bool columns = g.nkeep > 0 && g.keep_strides[g.nkeep - 1] == 1;
+  if (columns) {
+    p.tx = power_of_two_for(g.keep_dims[g.nkeep - 1], 32);
+    p.groups = ceil_div(g.outer, p.tx);
+    const std::int64_t most_threads = kThreads / p.tx;
+    if (p.groups < kColumnBlocks)
+      p.chunks = std::max<std::int64_t>(
+          1, std::min({ceil_div(kColumnBlocks, p.groups),
+                       ceil_div(g.inner, kColumnFolds * most_threads), kMaxChunks}));
+  } else {
+    p.groups = g.outer;
+    if (g.outer < kSplitBelowOutputs && g.inner > kChunk)
+      p.chunks = std::min(ceil_div(g.inner, kChunk), kMaxChunks);
+  }
+  p.chunk = ceil_div(g.inner, p.chunks);
+  p.ty = power_of_two_for(p.chunk, kThreads / p.tx);
+  if (!columns) p.ty = std::max(p.ty, 32u);  // a row takes at least a whole warp
+  p.combine_threads = std::max(power_of_two_for(p.chunks, kThreads), 32u);
+  return p;
 }
 
 }  // namespace
@@ -298,14 +347,10 @@ void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* i
             DType compute, const OutShape& in_shape, std::uint32_t reduce_mask) {
   const impl::ReduceGeometry g = impl::make_geometry(in_shape, reduce_mask);
   if (g.outer <= 0) return;
-  const std::int64_t chunks = impl::chunks_for(g);
-  const std::int64_t chunk = (g.inner + chunks - 1) / chunks;
-  const unsigned threads = impl::threads_for(chunk);
-  const unsigned combine_threads = impl::threads_for(chunks);
+  const impl::ReducePlan p = impl::plan_for(g);
   if (impl::on_host(stream)) {
     visit_dtype(compute, [&](auto tag) {
-      impl::reduce_on_host<decltype(tag)>(op, out, out_dtype, in, in_dtype, g, chunks, chunk,
-                                          threads, combine_threads);
+      impl::reduce_on_host<decltype(tag)>(op, out, out_dtype, in, in_dtype, g, p);
     });
     return;
   }
@@ -313,25 +358,27 @@ void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* i
   const auto blocks = [](std::int64_t n) {
     return static_cast<unsigned>(std::min<std::int64_t>(n, 1 << 20));
   };
+  const dim3 block(p.tx, p.ty), combine_block(1, p.combine_threads);
   visit_dtype(compute, [&](auto tag) {
     using C = decltype(tag);
     using Acc = impl::Acc<C>;
-    if (chunks == 1) {
-      impl::reduce_kernel<C><<<blocks(g.outer), threads, threads * sizeof(Acc), s>>>(
-          op, out, out_dtype, in, in_dtype, g, 1, chunk, nullptr);
+    const std::size_t shared = std::size_t{p.tx} * p.ty * sizeof(Acc);
+    if (p.chunks == 1) {
+      impl::reduce_kernel<C>
+          <<<blocks(p.groups), block, shared, s>>>(op, out, out_dtype, in, in_dtype, g, p, nullptr);
       NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
       return;
     }
     // The chunks' partials live in stream-ordered scratch, freed after the combining kernel.
     impl::with_stream_scratch(
-        static_cast<std::size_t>(g.outer * chunks) * sizeof(Acc), s, [&](void* scratch) {
+        static_cast<std::size_t>(g.outer * p.chunks) * sizeof(Acc), s, [&](void* scratch) {
           Acc* partials = static_cast<Acc*>(scratch);
-          impl::reduce_kernel<C><<<blocks(g.outer * chunks), threads, threads * sizeof(Acc), s>>>(
-              op, out, out_dtype, in, in_dtype, g, chunks, chunk, partials);
+          impl::reduce_kernel<C><<<blocks(p.groups * p.chunks), block, shared, s>>>(
+              op, out, out_dtype, in, in_dtype, g, p, partials);
           NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
           impl::combine_chunks_kernel<C>
-              <<<blocks(g.outer), combine_threads, combine_threads * sizeof(Acc), s>>>(
-                  op, out, out_dtype, partials, g.outer, chunks, g.inner);
+              <<<blocks(g.outer), combine_block, p.combine_threads * sizeof(Acc), s>>>(
+                  op, out, out_dtype, partials, g.outer, p.chunks, g.inner);
           NDFLOW_CUDA_CHECK_LAUNCH("combine_chunks_kernel");
         });
   });
