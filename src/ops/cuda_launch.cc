@@ -118,12 +118,16 @@ CudaLaunch cuda_gemm(const cuda::GemmArgs& args) {
   return [args](void* s) { cuda::gemm(s, args); };
 }
 
+std::size_t cuda_reduce_scratch_bytes(const ArrayImpl& in, DType compute, std::uint32_t mask) {
+  return cuda::reduce_scratch_bytes(compute, out_shape_of(in.shape), mask);
+}
+
 CudaLaunch cuda_reduce(cuda::ReduceOp op, const ArrayImpl& out, const ArrayImpl& in, DType compute,
-                       std::uint32_t mask) {
+                       std::uint32_t mask, const ArrayImpl* scratch) {
   if (!out.is_contiguous() || !in.is_contiguous()) return {};
   return [op, data = out.data(), t = out.dtype, src = in.data(), in_t = in.dtype, compute,
-          shape = out_shape_of(in.shape),
-          mask](void* s) { cuda::reduce(s, op, data, t, src, in_t, compute, shape, mask); };
+          shape = out_shape_of(in.shape), mask, tmp = scratch ? scratch->data() : nullptr](
+             void* s) { cuda::reduce(s, op, data, t, src, in_t, compute, shape, mask, tmp); };
 }
 
 CudaLaunch cuda_random(bool normal, const ArrayImpl& out, std::uint64_t seed, std::uint64_t offset,
@@ -162,7 +166,9 @@ CudaLaunch cuda_where_scalar(const ArrayImpl&, const ArrayImpl&, const ArrayImpl
   return {};
 }
 CudaLaunch cuda_gemm(const cuda::GemmArgs&) { return {}; }
-CudaLaunch cuda_reduce(cuda::ReduceOp, const ArrayImpl&, const ArrayImpl&, DType, std::uint32_t) {
+std::size_t cuda_reduce_scratch_bytes(const ArrayImpl&, DType, std::uint32_t) { return 0; }
+CudaLaunch cuda_reduce(cuda::ReduceOp, const ArrayImpl&, const ArrayImpl&, DType, std::uint32_t,
+                       const ArrayImpl*) {
   return {};
 }
 CudaLaunch cuda_random(bool, const ArrayImpl&, std::uint64_t, std::uint64_t, double, double) {

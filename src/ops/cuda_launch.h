@@ -5,6 +5,7 @@
 // at the call, saying so; simulated GPUs running the CPU's kernels never use these).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -52,9 +53,14 @@ CudaLaunch cuda_where_scalar(const ArrayImpl& out, const ArrayImpl& cond, const 
                              std::uint64_t bits, DType scalar_dtype, bool scalar_when_true);
 // gemm, for arrays the caller has checked (see linalg.cc).
 CudaLaunch cuda_gemm(const cuda::GemmArgs& args);
-// out (contiguous) = op over the axes in `mask` of `in` (contiguous).
+// The bytes of scratch cuda_reduce needs for `in` (contiguous): 0 for none, and 0 in a
+// build without CUDA.
+std::size_t cuda_reduce_scratch_bytes(const ArrayImpl& in, DType compute, std::uint32_t mask);
+// out (contiguous) = op over the axes in `mask` of `in` (contiguous), with `scratch` (an
+// array on out's device of cuda_reduce_scratch_bytes bytes, which the op must write so that
+// it lives until the op has run; null for none).
 CudaLaunch cuda_reduce(cuda::ReduceOp op, const ArrayImpl& out, const ArrayImpl& in, DType compute,
-                       std::uint32_t mask);
+                       std::uint32_t mask, const ArrayImpl* scratch);
 // out (contiguous float) = uniform [a, b) or normal (mean a, stddev b) numbers.
 CudaLaunch cuda_random(bool normal, const ArrayImpl& out, std::uint64_t seed, std::uint64_t offset,
                        double a, double b);

@@ -446,13 +446,23 @@ std::uint32_t axes_mask(const std::vector<int>& axes, int ndim, const char* op) 
   return mask;
 }
 
-// One CUDA reduce kernel over `a` made contiguous, into `out` (the plan's shape).
+// One CUDA reduce op over `a` made contiguous, into `out` (the plan's shape). A long
+// reduction's scratch is an array on the GPU, so it comes from the GPU's cache and counts
+// against NDFLOW_GPU_MEMORY_LIMIT; the op writes it, so it lives until the op has run.
 void push_cuda_reduce(const char* op, cuda::ReduceOp kind, const Array& a, const Array& out,
                       DType compute, std::uint32_t mask) {
   const Array src = a.is_contiguous() ? a : a.copy();
+  const std::size_t bytes = cuda_reduce_scratch_bytes(*src.impl(), compute, mask);
+  if (bytes == 0) {
+    launch(
+        op, VarsOf{&src}, VarsOf{&out}, out.device(), [] {},
+        cuda_reduce(kind, *out.impl(), *src.impl(), compute, mask, nullptr));
+    return;
+  }
+  const Array scratch = new_array(Shape{static_cast<std::int64_t>(bytes)}, kUInt8, out.device());
   launch(
-      op, VarsOf{&src}, VarsOf{&out}, out.device(), [] {},
-      cuda_reduce(kind, *out.impl(), *src.impl(), compute, mask));
+      op, VarsOf{&src}, VarsOf{&out, &scratch}, out.device(), [] {},
+      cuda_reduce(kind, *out.impl(), *src.impl(), compute, mask, scratch.impl().get()));
 }
 
 DType sum_dtype(DType t) { return is_floating(t) ? t : kInt64; }

@@ -357,6 +357,30 @@ TEST_F(GpuArrayTest, FreedArraysGiveTheirMemoryBackToTheCache) {
   EXPECT_EQ(allocator.stats().allocated_bytes, before);
 }
 
+// A long reduction (few outputs per block group, so its ranges are cut into chunks) keeps
+// the chunks' partials in scratch from the GPU's cache, under NDFLOW_GPU_MEMORY_LIMIT like
+// any array, and gives it back once the op has run.
+TEST_F(GpuArrayTest, ALongReductionsScratchComesFromTheGpusCacheAndGoesBack) {
+  if (ndflow::gpus_run_cpu_kernels())
+    GTEST_SKIP() << "these GPUs run the CPU's kernels, whose long reductions split otherwise";
+  const Array x = ndflow::ones({1000, 2000}, ndflow::kFloat32, kGpu1);
+  ndflow::wait_all();
+  auto& allocator = *gpu(kGpu1).allocator;
+  const auto before = allocator.stats();
+  {
+    const Array by_row = ndflow::sum(x, {1});  // 1000 outputs: one block each, no scratch
+    ndflow::wait_all();
+    EXPECT_EQ(allocator.stats().allocations - before.allocations, 1u);
+    const Array by_column = ndflow::sum(x, {0});  // 63 groups of 32 columns: chunks
+    ndflow::wait_all();
+    EXPECT_EQ(allocator.stats().allocations - before.allocations, 3u)
+        << "the column sums' result and scratch";
+    for (float v : by_column.to_vector<float>()) ASSERT_EQ(v, 1000.0f);
+  }
+  ndflow::wait_all();
+  EXPECT_EQ(allocator.stats().allocated_bytes, before.allocated_bytes);
+}
+
 TEST_F(GpuArrayTest, TooLargeAnArrayIsAnOutOfMemoryErrorAtTheCall) {
   try {
     (void)ndflow::empty({std::int64_t{1} << 40}, ndflow::kFloat32, kGpu0);

@@ -152,10 +152,16 @@ void gemm(void* stream, const GemmArgs& args);
 // count in double, rounded once into the output, as on the CPU) and the input's dtype for
 // the others. kArgMax and kArgMin store int64 indices into the reduced axes flattened
 // row-major: the first extreme, or the first NaN. An empty reduced range stores 0 for kSum
-// and NaN for kMean (the others are rejected at the call).
+// and NaN for kMean (the others are rejected at the call). A long reduction keeps its
+// chunks' partials in `scratch`: reduce_scratch_bytes(compute, in_shape, reduce_mask) bytes
+// (none, and scratch may be null, when that is 0) of memory on the stream's device (host
+// memory for host_stream()), 16-byte aligned, which the caller keeps until the launch has
+// run, so that it comes from the caller's allocator and counts against its limit.
 enum class ReduceOp : std::uint8_t { kSum, kMean, kMax, kMin, kArgMax, kArgMin };
+std::size_t reduce_scratch_bytes(DType compute, const OutShape& in_shape,
+                                 std::uint32_t reduce_mask);
 void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* in, DType in_dtype,
-            DType compute, const OutShape& in_shape, std::uint32_t reduce_mask);
+            DType compute, const OutShape& in_shape, std::uint32_t reduce_mask, void* scratch);
 
 // cuRAND (Philox): n values of dtype t (kFloat32 or kFloat64) into contiguous `out`.
 // The same (seed, offset, n) always gives the same numbers, whatever the stream or timing.

@@ -266,8 +266,7 @@ Acc<C> block_on_host(ReduceOp op, unsigned threads, std::vector<Acc<C>>& part, P
 // reduce_kernel's and combine_chunks_kernel's blocks and columns, one after the other.
 template <class C>
 void reduce_on_host(ReduceOp op, void* out, DType out_dtype, const void* in, DType in_dtype,
-                    const ReduceGeometry& g, const ReducePlan& p) {
-  std::vector<Acc<C>> partials(p.chunks > 1 ? static_cast<std::size_t>(g.outer * p.chunks) : 0);
+                    const ReduceGeometry& g, const ReducePlan& p, Acc<C>* partials) {
   std::vector<Acc<C>> part;  // a column's per-thread partials, reused by every column
   for (std::int64_t j = 0; j < p.groups * p.chunks; ++j) {
     for (unsigned x = 0; x < p.tx; ++x) {
@@ -277,7 +276,7 @@ void reduce_on_host(ReduceOp op, void* out, DType out_dtype, const void* in, DTy
         return fold_range<C>(op, in, in_dtype, g, r.base, r.begin, r.end, t, p.ty);
       });
       if (p.chunks > 1)
-        partials[static_cast<std::size_t>(r.o * p.chunks + r.c)] = total;
+        partials[r.o * p.chunks + r.c] = total;
       else
         store_result(op, out, out_dtype, r.o, total, g.inner);
     }
@@ -285,7 +284,7 @@ void reduce_on_host(ReduceOp op, void* out, DType out_dtype, const void* in, DTy
   if (p.chunks == 1) return;
   for (std::int64_t o = 0; o < g.outer; ++o) {
     const Acc<C> total = block_on_host<C>(op, p.combine_threads, part, [&](unsigned t) {
-      return fold_chunks<C>(op, partials.data(), o, p.chunks, t, p.combine_threads);
+      return fold_chunks<C>(op, partials, o, p.chunks, t, p.combine_threads);
     });
     store_result(op, out, out_dtype, o, total, g.inner);
   }
@@ -343,14 +342,31 @@ ReducePlan plan_for(const ReduceGeometry& g) {
 }  // namespace
 }  // namespace impl
 
+std::size_t reduce_scratch_bytes(DType compute, const OutShape& in_shape,
+                                 std::uint32_t reduce_mask) {
+  const impl::ReduceGeometry g = impl::make_geometry(in_shape, reduce_mask);
+  if (g.outer <= 0) return 0;
+  const impl::ReducePlan p = impl::plan_for(g);
+  if (p.chunks == 1) return 0;
+  return visit_dtype(compute, [&](auto tag) {
+    return static_cast<std::size_t>(g.outer * p.chunks) * sizeof(impl::Acc<decltype(tag)>);
+  });
+}
+
 void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* in, DType in_dtype,
-            DType compute, const OutShape& in_shape, std::uint32_t reduce_mask) {
+            DType compute, const OutShape& in_shape, std::uint32_t reduce_mask, void* scratch) {
   const impl::ReduceGeometry g = impl::make_geometry(in_shape, reduce_mask);
   if (g.outer <= 0) return;
   const impl::ReducePlan p = impl::plan_for(g);
+  if (p.chunks > 1 && scratch == nullptr)
+    throw std::invalid_argument(
+        "ndflow: cuda::reduce: this reduction needs reduce_scratch_bytes() of scratch, and "
+        "none was given");
   if (impl::on_host(stream)) {
     visit_dtype(compute, [&](auto tag) {
-      impl::reduce_on_host<decltype(tag)>(op, out, out_dtype, in, in_dtype, g, p);
+      using C = decltype(tag);
+      impl::reduce_on_host<C>(op, out, out_dtype, in, in_dtype, g, p,
+                              static_cast<impl::Acc<C>*>(scratch));
     });
     return;
   }
@@ -369,18 +385,14 @@ void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* i
       NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
       return;
     }
-    // The chunks' partials live in stream-ordered scratch, freed after the combining kernel.
-    impl::with_stream_scratch(
-        static_cast<std::size_t>(g.outer * p.chunks) * sizeof(Acc), s, [&](void* scratch) {
-          Acc* partials = static_cast<Acc*>(scratch);
-          impl::reduce_kernel<C><<<blocks(p.groups * p.chunks), block, shared, s>>>(
-              op, out, out_dtype, in, in_dtype, g, p, partials);
-          NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
-          impl::combine_chunks_kernel<C>
-              <<<blocks(g.outer), combine_block, p.combine_threads * sizeof(Acc), s>>>(
-                  op, out, out_dtype, partials, g.outer, p.chunks, g.inner);
-          NDFLOW_CUDA_CHECK_LAUNCH("combine_chunks_kernel");
-        });
+    Acc* partials = static_cast<Acc*>(scratch);
+    impl::reduce_kernel<C><<<blocks(p.groups * p.chunks), block, shared, s>>>(
+        op, out, out_dtype, in, in_dtype, g, p, partials);
+    NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
+    impl::combine_chunks_kernel<C>
+        <<<blocks(g.outer), combine_block, p.combine_threads * sizeof(Acc), s>>>(
+            op, out, out_dtype, partials, g.outer, p.chunks, g.inner);
+    NDFLOW_CUDA_CHECK_LAUNCH("combine_chunks_kernel");
   });
 }
 
