@@ -47,39 +47,40 @@ void CheckProduct(const Array& a, const Array& b, const Array& c, std::int64_t n
   }
 }
 
+// Runs `make` (which pushes an op and returns its result) once to warm up, then `reps`
+// timed times, each from the push to the result's wait_to_read; the previous result's
+// memory goes back before the clock starts. The last result is left in `last`.
+template <class Make>
+std::vector<double> TimedResultsMs(int reps, Make&& make, Array& last) {
+  std::vector<double> ms;
+  for (int r = -1; r < reps; ++r) {  // r == -1: the warm-up
+    last = Array();
+    wait_all();
+    const Clock::time_point start = Clock::now();
+    last = make();
+    last.wait_to_read();
+    if (r >= 0) ms.push_back(MsSince(start));
+  }
+  return ms;
+}
+
 }  // namespace
 
 std::vector<double> MatmulMs(std::int64_t n, int reps) {
   const Array a = random::uniform(-1, 1, {n, n});
   const Array b = random::uniform(-1, 1, {n, n});
-  wait_all();
-  std::vector<double> ms;
   Array c;
-  for (int r = -1; r < reps; ++r) {  // r == -1: the warm-up
-    c = Array();  // the previous result's memory goes back before the clock starts
-    wait_all();
-    const Clock::time_point start = Clock::now();
-    c = matmul(a, b);
-    c.wait_to_read();
-    if (r >= 0) ms.push_back(MsSince(start));
-  }
+  const std::vector<double> ms = TimedResultsMs(
+      reps, [&] { return matmul(a, b); }, c);
   CheckProduct(a, b, c, n, "matmul");
   return ms;
 }
 
 std::vector<double> SumMs(std::int64_t n, int axis, int reps) {
   const Array a = random::uniform(-1, 1, {n, n});
-  wait_all();
-  std::vector<double> ms;
   Array s;
-  for (int r = -1; r < reps; ++r) {
-    s = Array();  // the previous result's memory goes back before the clock starts
-    wait_all();
-    const Clock::time_point start = Clock::now();
-    s = sum(a, {axis});
-    s.wait_to_read();
-    if (r >= 0) ms.push_back(MsSince(start));
-  }
+  const std::vector<double> ms = TimedResultsMs(
+      reps, [&] { return sum(a, {axis}); }, s);
   // The first and last sums against the host's, in double (ndflow sums float32 in double).
   const std::vector<float> av = a.to_vector<float>(), sv = s.to_vector<float>();
   for (const std::int64_t i : {std::int64_t{0}, n - 1}) {
@@ -95,17 +96,9 @@ std::vector<double> SumMs(std::int64_t n, int axis, int reps) {
 std::vector<double> AddMs(std::int64_t n, int reps) {
   const Array x = random::uniform(-1, 1, {n});
   const Array y = random::uniform(-1, 1, {n});
-  wait_all();
-  std::vector<double> ms;
   Array z;
-  for (int r = -1; r < reps; ++r) {
-    z = Array();  // the previous result's memory goes back before the clock starts
-    wait_all();
-    const Clock::time_point start = Clock::now();
-    z = x + y;
-    z.wait_to_read();
-    if (r >= 0) ms.push_back(MsSince(start));
-  }
+  const std::vector<double> ms = TimedResultsMs(
+      reps, [&] { return x + y; }, z);
   const std::vector<float> xv = x.to_vector<float>(), yv = y.to_vector<float>(),
                            zv = z.to_vector<float>();
   for (std::size_t i = 0; i < zv.size(); ++i) Check(zv[i] == xv[i] + yv[i], "add");
