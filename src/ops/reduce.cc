@@ -453,15 +453,10 @@ void push_cuda_reduce(const char* op, cuda::ReduceOp kind, const Array& a, const
                       DType compute, std::uint32_t mask) {
   const Array src = a.is_contiguous() ? a : a.copy();
   const std::size_t bytes = cuda_reduce_scratch_bytes(*src.impl(), compute, mask);
-  if (bytes == 0) {
-    launch(
-        op, VarsOf{&src}, VarsOf{&out}, out.device(), [] {},
-        cuda_reduce(kind, *out.impl(), *src.impl(), compute, mask, nullptr));
-    return;
-  }
-  const Array scratch = new_array(Shape{static_cast<std::int64_t>(bytes)}, kUInt8, out.device());
+  Array scratch;
+  if (bytes > 0) scratch = new_array(Shape{static_cast<std::int64_t>(bytes)}, kUInt8, out.device());
   launch(
-      op, VarsOf{&src}, VarsOf{&out, &scratch}, out.device(), [] {},
+      op, VarsOf{&src}, bytes > 0 ? VarsOf{&out, &scratch} : VarsOf{&out}, out.device(), [] {},
       cuda_reduce(kind, *out.impl(), *src.impl(), compute, mask, scratch.impl().get()));
 }
 
