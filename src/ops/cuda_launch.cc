@@ -131,12 +131,12 @@ CudaLaunch cuda_reduce(cuda::ReduceOp op, const ArrayImpl& out, const ArrayImpl&
 }
 
 CudaLaunch cuda_random(bool normal, const ArrayImpl& out, std::uint64_t seed, std::uint64_t offset,
-                       double a, double b) {
+                       double a, double b, const ArrayImpl* tail_pair) {
   if (!out.is_contiguous() || !is_floating(out.dtype)) return {};
-  return [normal, data = out.data(), t = out.dtype, n = out.shape.numel(), seed, offset, a,
-          b](void* s) {
+  return [normal, data = out.data(), t = out.dtype, n = out.shape.numel(), seed, offset, a, b,
+          pair = tail_pair ? tail_pair->data() : nullptr](void* s) {
     if (normal)
-      cuda::normal(s, data, t, n, seed, offset, a, b);
+      cuda::normal(s, data, t, n, seed, offset, a, b, pair);
     else
       cuda::uniform(s, data, t, n, seed, offset, a, b);
   };
@@ -171,7 +171,8 @@ CudaLaunch cuda_reduce(cuda::ReduceOp, const ArrayImpl&, const ArrayImpl&, DType
                        const ArrayImpl*) {
   return {};
 }
-CudaLaunch cuda_random(bool, const ArrayImpl&, std::uint64_t, std::uint64_t, double, double) {
+CudaLaunch cuda_random(bool, const ArrayImpl&, std::uint64_t, std::uint64_t, double, double,
+                       const ArrayImpl*) {
   return {};
 }
 

@@ -61,8 +61,10 @@ std::size_t cuda_reduce_scratch_bytes(const ArrayImpl& in, DType compute, std::u
 // it lives until the op has run; null for none).
 CudaLaunch cuda_reduce(cuda::ReduceOp op, const ArrayImpl& out, const ArrayImpl& in, DType compute,
                        std::uint32_t mask, const ArrayImpl* scratch);
-// out (contiguous float) = uniform [a, b) or normal (mean a, stddev b) numbers.
+// out (contiguous float) = uniform [a, b) or normal (mean a, stddev b) numbers. A normal
+// draw of an odd count needs `tail_pair` (an array of 2 of out's dtype on out's device, which
+// the op must write so that it lives until the op has run; null otherwise).
 CudaLaunch cuda_random(bool normal, const ArrayImpl& out, std::uint64_t seed, std::uint64_t offset,
-                       double a, double b);
+                       double a, double b, const ArrayImpl* tail_pair);
 
 }  // namespace ndflow::detail

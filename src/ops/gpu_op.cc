@@ -119,7 +119,7 @@ Fence run_ordered(OpContext& ctx, StreamDevice& dev, Stream stream,
 }
 
 // A launch that ran out of memory outside the caches (a cuBLAS workspace, a cuRAND
-// generator, a stream-ordered scratch buffer) runs once more after every cache on the GPU's
+// generator) runs once more after every cache on the GPU's
 // memory gave its free segments back. Running a launch again is safe (kernels.h).
 void launch_retrying_out_of_memory(const GpuDevice& gpu, const CudaLaunch& cuda, void* stream) {
   try {

@@ -61,12 +61,13 @@ void seed(std::uint64_t s) {
 
 // A CUDA GPU draws with cuRAND (not ndflow's Philox): one cuRAND seed per op, mixed from the
 // seed and the op's stream id (splitmix64), so the same program gives the same numbers.
-detail::CudaLaunch cuda_draw(bool normal, const Array& out, const Stream& st, double a, double b) {
+detail::CudaLaunch cuda_draw(bool normal, const Array& out, const Stream& st, double a, double b,
+                             const Array& tail_pair = Array()) {
   if (!detail::runs_cuda_kernels(out.device())) return {};
   std::uint64_t z = st.seed + 0x9E3779B97F4A7C15ull * (st.id + 1);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return detail::cuda_random(normal, *out.impl(), z ^ (z >> 31), 0, a, b);
+  return detail::cuda_random(normal, *out.impl(), z ^ (z >> 31), 0, a, b, tail_pair.impl().get());
 }
 
 Array uniform(double low, double high, const Shape& shape, DType dtype, Device device) {
@@ -119,14 +120,21 @@ Array normal(double mean, double stddev, const Shape& shape, DType dtype, Device
         "mean " +
         std::to_string(mean) + " and stddev " + std::to_string(stddev));
   Array out = detail::new_array(shape, dtype, device);
-  const Stream st = take_stream();
   const std::int64_t n = out.size();
+  // cuRAND makes normals in pairs: an odd count on a CUDA GPU takes its last value from a
+  // pair drawn into an array of its own, from the GPU's cache and under its memory limit,
+  // which the op writes so that it lives until the op has run.
+  Array tail_pair;
+  if (n % 2 == 1 && detail::runs_cuda_kernels(device))
+    tail_pair = detail::new_array(Shape{2}, dtype, device);
+  const Stream st = take_stream();
   if (n == 0) return out;
   visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
       detail::launch_parallel(
-          "random_normal", detail::VarsOf{}, detail::VarsOf{&out}, device, n,
+          "random_normal", detail::VarsOf{},
+          tail_pair.impl() ? detail::VarsOf{&out, &tail_pair} : detail::VarsOf{&out}, device, n,
           [out, st, mean, stddev](std::int64_t b, std::int64_t e) {
             T* p = reinterpret_cast<T*>(out.impl()->data());
             for (std::int64_t i = b; i < e;) {
@@ -136,7 +144,7 @@ Array normal(double mean, double stddev, const Shape& shape, DType dtype, Device
               if (i < e) p[i++] = static_cast<T>(mean + stddev * z.z1);
             }
           },
-          detail::kParallelGrain, cuda_draw(true, out, st, mean, stddev));
+          detail::kParallelGrain, cuda_draw(true, out, st, mean, stddev, tail_pair));
     }
   });
   return out;

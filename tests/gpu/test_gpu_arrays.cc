@@ -381,6 +381,30 @@ TEST_F(GpuArrayTest, ALongReductionsScratchComesFromTheGpusCacheAndGoesBack) {
   EXPECT_EQ(allocator.stats().allocated_bytes, before.allocated_bytes);
 }
 
+// cuRAND makes normals in pairs: an odd count's last value comes from a pair drawn into an
+// array from the GPU's cache (under NDFLOW_GPU_MEMORY_LIMIT), given back once the op has run.
+TEST_F(GpuArrayTest, AnOddNormalDrawsTailPairComesFromTheGpusCacheAndGoesBack) {
+  if (ndflow::gpus_run_cpu_kernels())
+    GTEST_SKIP() << "these GPUs run the CPU's kernels, which draw normals one by one";
+  auto& allocator = *gpu(kGpu1).allocator;
+  ndflow::wait_all();
+  const auto before = allocator.stats();
+  {
+    const Array even = ndflow::random::normal(0, 1, {1000}, ndflow::kFloat32, kGpu1);
+    ndflow::wait_all();
+    EXPECT_EQ(allocator.stats().allocations - before.allocations, 1u) << "the result only";
+    const Array odd = ndflow::random::normal(0, 1, {1001}, ndflow::kFloat64, kGpu1);
+    ndflow::wait_all();
+    EXPECT_EQ(allocator.stats().allocations - before.allocations, 3u)
+        << "the odd draw's result and tail pair";
+    const std::vector<double> values = odd.to_vector<double>();
+    ASSERT_TRUE(std::isfinite(values.back())) << values.back();
+    EXPECT_NE(values.back(), values[values.size() - 2]) << "the tail was not drawn";
+  }
+  ndflow::wait_all();
+  EXPECT_EQ(allocator.stats().allocated_bytes, before.allocated_bytes);
+}
+
 TEST_F(GpuArrayTest, TooLargeAnArrayIsAnOutOfMemoryErrorAtTheCall) {
   try {
     (void)ndflow::empty({std::int64_t{1} << 40}, ndflow::kFloat32, kGpu0);

@@ -168,12 +168,14 @@ void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* i
 // `offset` is cuRAND's absolute offset into the seed's sequence, counted in cuRAND's raw
 // draws, which are not one per value for every distribution and dtype: give ops meant to be
 // independent different seeds, or offsets far apart. uniform gives [low, high), as the CPU
-// does (cuRAND's own interval is (0, 1]). normal of an odd n takes
-// its last value from a pair made with a derived seed in a 2-element stream-ordered buffer
-// (cudaMallocAsync), because cuRAND makes normals in pairs.
+// does (cuRAND's own interval is (0, 1]). cuRAND makes normals in pairs, so normal of an
+// odd n takes its last value from a pair made with a derived seed in `tail_pair`: 2 values
+// of dtype t on the stream's device (host memory for host_stream()), which the caller keeps
+// until the launch has run, so that it comes from the caller's allocator; it may be null
+// when n is even.
 void uniform(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed,
              std::uint64_t offset, double low, double high);
 void normal(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed,
-            std::uint64_t offset, double mean, double stddev);
+            std::uint64_t offset, double mean, double stddev, void* tail_pair);
 
 }  // namespace ndflow::cuda

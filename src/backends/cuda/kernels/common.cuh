@@ -65,22 +65,6 @@ class PerStreamHandles {
   Destroy destroy_;
 };
 
-// Runs fn(p) with p a scratch buffer of `bytes` in stream order (cudaMallocAsync), freed
-// after fn's work on `stream`, also when fn throws: no other stream can touch it.
-template <class Fn>
-void with_stream_scratch(std::size_t bytes, cudaStream_t stream, Fn&& fn) {
-  void* p = nullptr;
-  NDFLOW_CUDA_CHECK(cudaMallocAsync(&p, bytes, stream));
-  try {
-    fn(p);
-  } catch (...) {
-    (void)cudaFreeAsync(p, stream);
-    (void)cudaGetLastError();  // the error being thrown is the one to report
-    throw;
-  }
-  NDFLOW_CUDA_CHECK(cudaFreeAsync(p, stream));
-}
-
 // --- launch sizes ---------------------------------------------------------------------------
 
 inline constexpr int kThreads = 256;

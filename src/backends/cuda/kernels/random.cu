@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 
 #include "backends/cuda/kernels.h"
@@ -111,26 +112,23 @@ constexpr std::uint64_t kTailSeedMix = 0x9E3779B97F4A7C15ull;
 
 template <class T>
 void normal_of(void* stream, T* out, std::int64_t n, std::uint64_t seed, std::uint64_t offset,
-               double mean, double stddev) {
+               double mean, double stddev, T* pair) {
   const std::int64_t even = n - n % 2;
   if (even > 0)
     generate_normal(generator(stream, seed, offset), out, static_cast<std::size_t>(even), mean,
                     stddev);
   if (even == n) return;
   // cuRAND makes normals in pairs: the last value of an odd count comes from a pair made in
-  // scratch memory, stream-ordered on a GPU.
-  const std::uint64_t tail_seed = seed ^ kTailSeedMix;
+  // the caller's scratch.
+  if (pair == nullptr)
+    throw std::invalid_argument("ndflow: cuda::normal: an odd count needs a tail pair");
+  generate_normal(generator(stream, seed ^ kTailSeedMix, offset), pair, 2, mean, stddev);
   if (on_host(stream)) {
-    T pair[2];
-    generate_normal(generator(stream, tail_seed, offset), pair, 2, mean, stddev);
     out[even] = pair[0];
     return;
   }
-  with_stream_scratch(2 * sizeof(T), as_stream(stream), [&](void* pair) {
-    generate_normal(generator(stream, tail_seed, offset), static_cast<T*>(pair), 2, mean, stddev);
-    NDFLOW_CUDA_CHECK(
-        cudaMemcpyAsync(out + even, pair, sizeof(T), cudaMemcpyDeviceToDevice, as_stream(stream)));
-  });
+  NDFLOW_CUDA_CHECK(
+      cudaMemcpyAsync(out + even, pair, sizeof(T), cudaMemcpyDeviceToDevice, as_stream(stream)));
 }
 
 void check_floating(const char* op, DType t) {
@@ -153,13 +151,15 @@ void uniform(void* stream, void* out, DType t, std::int64_t n, std::uint64_t see
 }
 
 void normal(void* stream, void* out, DType t, std::int64_t n, std::uint64_t seed,
-            std::uint64_t offset, double mean, double stddev) {
+            std::uint64_t offset, double mean, double stddev, void* tail_pair) {
   impl::check_floating("normal", t);
   if (n <= 0) return;
   if (t == kFloat32)
-    impl::normal_of(stream, static_cast<float*>(out), n, seed, offset, mean, stddev);
+    impl::normal_of(stream, static_cast<float*>(out), n, seed, offset, mean, stddev,
+                    static_cast<float*>(tail_pair));
   else
-    impl::normal_of(stream, static_cast<double*>(out), n, seed, offset, mean, stddev);
+    impl::normal_of(stream, static_cast<double*>(out), n, seed, offset, mean, stddev,
+                    static_cast<double*>(tail_pair));
 }
 
 }  // namespace ndflow::cuda
