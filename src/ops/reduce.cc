@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "array/array_impl.h"
+#include "backends/cpu/extreme_scan.h"
 #include "backends/cpu/strided_loop.h"
 #include "ops/cuda_launch.h"
 #include "ops/launch.h"
@@ -184,6 +185,12 @@ struct ExtremeReducer {
     }
     T best = acc.v;
     if (is_nan(best)) return;
+    if (step == static_cast<std::int64_t>(sizeof(T))) {  // vectorised, same answer
+      const T* q = reinterpret_cast<const T*>(p);
+      const std::int64_t k = cpu::scan_extreme<T, kMax>(q + i, count - i, best);
+      if (k >= 0) acc.v = q[i + k];
+      return;
+    }
     for (; i < count; ++i) {
       const T x = *reinterpret_cast<const T*>(p + i * step);
       if (is_nan(x)) {
@@ -244,6 +251,12 @@ struct ArgReducer {
       i = 1;
     }
     if (is_nan(acc.v)) return;
+    if (step == static_cast<std::int64_t>(sizeof(T))) {  // vectorised, same answer
+      const T* q = reinterpret_cast<const T*>(p);
+      const std::int64_t k = cpu::scan_extreme<T, kMax>(q + i, count - i, acc.v);
+      if (k >= 0) acc = {q[i + k], first + i + k};
+      return;
+    }
     T best = acc.v;
     std::int64_t at = acc.index;
     for (; i < count; ++i) {

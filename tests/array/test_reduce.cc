@@ -416,6 +416,52 @@ TEST(ReduceTest, NeighbouringOutputsReducedTogetherEqualEachReducedAlone) {
   }
 }
 
+// max, min, argmax and argmin over a contiguous run take a vectorised scan; a strided run the
+// element-by-element loop. Both must end on the same element: the same index, and the same
+// bits (which of -0 and +0, which NaN), over data whose extreme moves in every stretch
+// (sorted), stays put, ties, hides among signed zeros, or is a NaN.
+TEST(ReduceTest, ContiguousExtremesEqualTheirStridedTwinsBitForBit) {
+  const std::vector<std::int64_t> lengths = {1, 2, 31, 33, 64, 65, 257, 2047, 2049, 4100, 70001};
+  enum class Data { kTies, kAscending, kDescending, kSignedZeros, kOneNaN, kTwoNaNs };
+  std::mt19937_64 rng(10);
+  for (DType t :
+       {ndflow::kFloat32, ndflow::kFloat64, ndflow::kInt32, ndflow::kUInt8, ndflow::kInt64}) {
+    for (std::int64_t n : lengths) {
+      for (Data d : {Data::kTies, Data::kAscending, Data::kDescending, Data::kSignedZeros,
+                     Data::kOneNaN, Data::kTwoNaNs}) {
+        const bool floating = ndflow::is_floating(t);
+        if (!floating && (d == Data::kSignedZeros || d == Data::kOneNaN || d == Data::kTwoNaNs))
+          continue;
+        // Every other element of a 2n array holds the data: the strided twin of `run`.
+        std::vector<double> v(static_cast<std::size_t>(2 * n), 0.0);
+        for (std::int64_t i = 0; i < n; ++i) {
+          double x = static_cast<double>(rng() % 4) + (floating ? 0.25 * (rng() % 3) : 0);
+          if (d == Data::kAscending) x = static_cast<double>(i % 250);
+          if (d == Data::kDescending) x = static_cast<double>((n - i) % 250);
+          if (d == Data::kSignedZeros) x = rng() % 2 ? 0.0 : -0.0;
+          v[static_cast<std::size_t>(2 * i)] = x;
+        }
+        const double nan = std::nan("");
+        if (d == Data::kOneNaN || d == Data::kTwoNaNs)
+          v[static_cast<std::size_t>(2 * static_cast<std::int64_t>(rng() % n))] = nan;
+        if (d == Data::kTwoNaNs) v[static_cast<std::size_t>(2 * (n - 1))] = -nan;
+        const Array strided = ndflow::from_vector(v, Shape{2 * n}).astype(t).slice(0, 0, {}, 2);
+        const Array run = strided.copy();
+        ASSERT_TRUE(n == 1 || !strided.is_contiguous());
+        ASSERT_TRUE(run.is_contiguous());
+        SCOPED_TRACE(std::string(ndflow::dtype_name(t)) + " n=" + std::to_string(n) + " data " +
+                     std::to_string(static_cast<int>(d)));
+        for (Kind kind : {Kind::kMax, Kind::kMin, Kind::kArgMax, Kind::kArgMin}) {
+          const double scanned = call(kind, run, {}, false).to_vector<double>()[0];
+          const double walked = call(kind, strided, {}, false).to_vector<double>()[0];
+          ASSERT_EQ(std::memcmp(&scanned, &walked, sizeof(double)), 0)
+              << kind_name(kind) << ": " << scanned << " scanned, " << walked << " walked";
+        }
+      }
+    }
+  }
+}
+
 // Float sums round the same way whatever the engine and number of workers, and whichever
 // path (by output or by block) computes them.
 TEST(ReduceTest, FloatSumsDoNotDependOnTheEngineOrWorkerCount) {
