@@ -1,7 +1,10 @@
 // DLPack, both ways. Export (x.__dlpack__) hands out ndflow's memory after waiting for its
 // pending writes: a CUDA GPU's array as CUDA memory of its physical device, a CPU or
 // simulated GPU's array as host memory (where its bytes are). Since the writes are waited
-// for on the host, any consumer stream may read it at once. Import (np.from_dlpack) wraps
+// for on the host, any consumer stream may read it at once. The consumer names its stream
+// (DLPack's `stream`), and may still have work queued there that uses the memory when it
+// lets go of it: the memory is handed out again only after that work (use_on_foreign_stream).
+// Import (np.from_dlpack) wraps
 // the producer's memory without copying when it is CPU memory with non-negative strides
 // and a dtype ndflow has, and copies other host memory. CUDA memory is copied onto the
 // ndflow GPU of the same physical device (its first logical one): the producer is asked to
@@ -88,9 +91,26 @@ std::pair<std::int32_t, std::int32_t> dlpack_device_of(const Array& a) {
   return {nb::device::cuda::value, ordinal};
 }
 
+// The CUDA stream a DLPack consumer says it will use the memory on: DLPack's `stream`
+// argument, where None (and -1, "do not synchronise") mean CUDA's legacy default stream, 1.
+std::uintptr_t consumer_stream(const nb::kwargs& kwargs) {
+  constexpr std::uintptr_t kLegacyDefaultStream = 1;
+  if (!kwargs.contains("stream")) return kLegacyDefaultStream;
+  const nb::handle stream = kwargs["stream"];
+  if (stream.is_none()) return kLegacyDefaultStream;
+  const auto value = nb::cast<std::intptr_t>(stream);
+  if (value == -1) return kLegacyDefaultStream;
+  if (value == 0)  // DLPack: ambiguous, so not allowed for CUDA
+    throw nb::value_error(
+        "ndarray.__dlpack__: stream 0 is ambiguous for CUDA memory; pass 1 "
+        "for the legacy default stream, 2 for the per-thread one, or a stream");
+  return static_cast<std::uintptr_t>(value);
+}
+
 nb::object export_dlpack(nb::handle self, nb::kwargs kwargs) {
   const Array& a = nb::cast<const Array&>(self);
   const auto [device_type, device_id] = dlpack_device_of(a);
+  if (device_type == nb::device::cuda::value) use_on_foreign_stream(a, consumer_stream(kwargs));
   without_gil([&a] { a.wait_to_read(); });
   std::vector<std::size_t> dims(a.shape().begin(), a.shape().end());
   std::vector<std::int64_t> strides(a.strides().begin(), a.strides().end());

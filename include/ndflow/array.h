@@ -180,6 +180,13 @@ Array from_external(void* data, const Shape& shape, const Shape& strides, DType 
 // DeviceError for a CPU or simulated GPU, or for data that is not memory of that GPU.
 Array copy_from_cuda_memory(const void* data, const Shape& shape, const Shape& strides, DType dtype,
                             Device device);
+// For DLPack exports: work another CUDA library queues on `cuda_stream` (a cudaStream_t; 1
+// and 2 name CUDA's legacy and per-thread default streams, as DLPack does) may read or
+// write a's memory. Once a's storage is released, that memory is handed out again only
+// after the work queued on that stream by then has run (an event recorded on it), so the
+// stream must outlive the storage. Does nothing for an array on the CPU or on a simulated
+// GPU, whose memory is the host's.
+void use_on_foreign_stream(const Array& a, std::uintptr_t cuda_stream);
 template <class T>
 Array from_vector(const std::vector<T>& values, const Shape& shape, Device device = Device::cpu()) {
   return from_data(values.data(), shape, device);

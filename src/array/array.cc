@@ -131,6 +131,14 @@ void Array::wait_to_read() const {
   if (detail::GpuStorage* g = a.gpu()) g->sync.wait_for_last_write();
 }
 
+void use_on_foreign_stream(const Array& a, std::uintptr_t cuda_stream) {
+  const detail::ArrayImpl& impl = impl_of(a, "use_on_foreign_stream");
+  detail::GpuStorage* g = impl.gpu();
+  if (g == nullptr || gpu_cuda_ordinal(impl.device().index) < 0) return;
+  // The allocator records an event on every stream named here when the block is freed.
+  g->gpu->allocator->record_stream(g->block, detail::Stream{cuda_stream});
+}
+
 void wait_all() {
   detail::array_engine().wait_all();
   // What the GPUs' work held (a simulated kernel's closure may hold the last handle to an

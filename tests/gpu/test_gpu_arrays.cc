@@ -405,6 +405,26 @@ TEST_F(GpuArrayTest, AnOddNormalDrawsTailPairComesFromTheGpusCacheAndGoesBack) {
   EXPECT_EQ(allocator.stats().allocated_bytes, before.allocated_bytes);
 }
 
+// A DLPack consumer's stream orders the reuse of CUDA memory only: a simulated GPU's array
+// (host memory) and a CPU array ignore it, and their memory comes back as before.
+TEST_F(GpuArrayTest, AForeignStreamLeavesHostMemoryAlone) {
+  if (!ndflow::gpus_simulated())
+    GTEST_SKIP() << "on a CUDA GPU, tests/python/test_gpu_dlpack.py checks the stream's order";
+  auto& allocator = *gpu(kGpu0).allocator;
+  ndflow::wait_all();
+  const auto before = allocator.stats();
+  {
+    const Array x = ndflow::ones({1000}, ndflow::kFloat32, kGpu0);
+    const Array c = ndflow::ones({1000}, ndflow::kFloat32);
+    constexpr std::uintptr_t kNoSuchStream = 0x1234;  // never a stream: must not be touched
+    ndflow::use_on_foreign_stream(x, kNoSuchStream);
+    ndflow::use_on_foreign_stream(c, kNoSuchStream);
+  }
+  ndflow::wait_all();
+  EXPECT_EQ(allocator.stats().blocks_awaiting_events, 0u);
+  EXPECT_EQ(allocator.stats().allocated_bytes, before.allocated_bytes);
+}
+
 TEST_F(GpuArrayTest, TooLargeAnArrayIsAnOutOfMemoryErrorAtTheCall) {
   try {
     (void)ndflow::empty({std::int64_t{1} << 40}, ndflow::kFloat32, kGpu0);

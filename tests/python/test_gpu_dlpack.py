@@ -65,11 +65,42 @@ CUDA = textwrap.dedent("""
     print("ok")
 """)
 
+# PyTorch lets go of ndflow's memory (the DLPack deleter) while work that reads it is still
+# queued on its stream: ndflow must not hand that memory out again before the work has run.
+# One process per stream, so that x's block is the only free one of its size.
+CONSUMER_STILL_READING = textwrap.dedent("""
+    import sys
+    from ndflow import np, npx
 
-def run_script(tmp_path, text, env):
+    if npx.num_gpus() == 0:
+        print("skip: no CUDA device visible")
+        raise SystemExit(0)
+    try:
+        import torch
+    except ImportError:
+        print("skip: PyTorch is not installed")
+        raise SystemExit(0)
+    shape = (1024, 1024)
+    stream = torch.cuda.Stream() if sys.argv[1] == "side" else torch.cuda.current_stream()
+    with torch.cuda.stream(stream):
+        x = np.full(shape, 3.0, ctx=npx.gpu(0))
+        t = torch.from_dlpack(x)  # says which stream it uses x's memory on
+        torch.cuda._sleep(500_000_000)  # some 0.3 s of GPU time before the read
+        copy = t.clone()
+        del t, x
+        npx.waitall()  # x's storage is released by now
+        reused = np.full(shape, 7.0, ctx=npx.gpu(0))  # x's block, if the cache gave it out
+        reused.wait_to_read()
+        stream.synchronize()
+        assert bool((copy == 3).all()), "ndflow reused memory PyTorch was still reading"
+        assert float(reused.sum()) == 7.0 * 1024 * 1024
+    print("ok")
+""")
+
+def run_script(tmp_path, text, env, *args):
     script = tmp_path / "dlpack.py"
     script.write_text(text)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
                           timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
@@ -83,6 +114,15 @@ def test_a_simulated_gpu_array_is_exported_as_host_memory_after_its_writes(tmp_p
 def test_cuda_arrays_go_to_pytorch_and_come_back_through_dlpack(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "NDFLOW_SIMULATED_GPUS"}
     out = run_script(tmp_path, CUDA, env)
+    if out.startswith("skip:"):
+        pytest.skip(out[len("skip: "):])
+    assert out == "ok"
+
+
+@pytest.mark.parametrize("stream", ["default", "side"])
+def test_memory_a_consumer_still_reads_on_its_stream_is_not_handed_out_again(tmp_path, stream):
+    env = {k: v for k, v in os.environ.items() if k != "NDFLOW_SIMULATED_GPUS"}
+    out = run_script(tmp_path, CONSUMER_STILL_READING, env, stream)
     if out.startswith("skip:"):
         pytest.skip(out[len("skip: "):])
     assert out == "ok"
