@@ -5,7 +5,10 @@
 //
 // Thread safety: every member function of CachingAllocator may be called from any thread
 // (pushing threads allocate, engine workers free); one mutex guards the whole state. None
-// of them blocks on the device.
+// of them waits for a stream's work, with one exception: giving segments back
+// (empty_cache(), and allocate() once the device or the limit refused) calls raw_free with
+// the lock held, and on CUDA cudaFree waits for the device's queued work. That happens
+// only when memory runs short or on request, and keeps the bookkeeping simple.
 #pragma once
 
 #include <cstddef>
@@ -133,7 +136,8 @@ class CachingAllocator {
 
   // A block of at least `bytes` (0 counts as 1) for work on `stream`. Throws
   // OutOfMemoryError when neither the cache nor the device (within the limit) has room,
-  // even after empty_cache() and reclaim_shared_memory. Never waits for the device.
+  // even after empty_cache() and reclaim_shared_memory. Waits for the device only through
+  // that empty_cache() (see the top of this file).
   Block* allocate(std::size_t bytes, Stream stream);
 
   // Returns `block` (null is ignored). It is reusable at once on its own stream, because
@@ -144,8 +148,8 @@ class CachingAllocator {
   // Notes that work on `stream` uses `block`, so free() must wait for that work too.
   void record_stream(Block* block, Stream stream);
 
-  // Returns to the device every segment whose memory is all free (events included); waits
-  // for nothing.
+  // Returns to the device every segment whose memory is all free (events included); polls
+  // events without waiting, but raw_free may wait (cudaFree does).
   void empty_cache();
 
   CachingAllocatorStats stats() const;
