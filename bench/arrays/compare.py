@@ -88,6 +88,8 @@ def numpy_main(sizes, reps):
     m = uniform((sizes["sum_n"], sizes["sum_n"]))
     sum0_ms = median_of(lambda: m.sum(axis=0), reps) * 1e3
     sum1_ms = median_of(lambda: m.sum(axis=1), reps) * 1e3
+    max_ms = median_of(lambda: m.max(), reps) * 1e3
+    max1_ms = median_of(lambda: m.max(axis=1), reps) * 1e3
 
     ops = sizes["dispatch_ops"]
     ones = np.ones((1, 2), dtype=np.float32)
@@ -108,6 +110,7 @@ def numpy_main(sizes, reps):
     small_ms = median_of(small_matmuls, reps) * 1e3
     print(json.dumps({"matmul_ms": matmul_ms, "add_ms": add_ms, "add_out_ms": add_out_ms,
                       "sum_axis0_ms": sum0_ms, "sum_axis1_ms": sum1_ms,
+                      "max_ms": max_ms, "max_axis1_ms": max1_ms,
                       "dispatch_ns": dispatch_ns, "small_matmul_ms": small_ms,
                       "numpy_version": np.__version__, "blas": blas_library()}))
 
@@ -209,6 +212,9 @@ def main():
          npy["sum_axis0_ms"]),
         ("sum over axis 1, %dx%d f32" % (s["sum_n"], s["sum_n"]), "ms", nd["sum_axis1_f32_ms"],
          npy["sum_axis1_ms"]),
+        ("max, %dx%d f32" % (s["sum_n"], s["sum_n"]), "ms", nd["max_f32_ms"], npy["max_ms"]),
+        ("max over axis 1, %dx%d f32" % (s["sum_n"], s["sum_n"]), "ms", nd["max_axis1_f32_ms"],
+         npy["max_axis1_ms"]),
         ("y = x + 1 on (1,2), async", "ns/op", nd["dispatch_async_ns"], npy["dispatch_ns"]),
         ("y = x + 1 on (1,2), sync", "ns/op", nd["dispatch_sync_ns"], npy["dispatch_ns"]),
         ("%d %dx%d matmuls, 1 worker" % (s["small_matmul_count"], k, k), "ms",

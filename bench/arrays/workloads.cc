@@ -1,5 +1,6 @@
 #include "bench/arrays/workloads.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -89,6 +90,23 @@ std::vector<double> SumMs(std::int64_t n, int axis, int reps) {
     Check(std::fabs(sv[i] - ref) <= 1e-6 * static_cast<double>(n),
           "sum over axis " + std::to_string(axis) + ": element " + std::to_string(i) + " is " +
               std::to_string(sv[i]) + ", not " + std::to_string(ref));
+  }
+  return ms;
+}
+
+std::vector<double> MaxMs(std::int64_t n, int axis, int reps) {
+  const Array a = random::uniform(-1, 1, {n, n});
+  Array m;
+  const std::vector<double> ms = TimedResultsMs(
+      reps, [&] { return axis < 0 ? max(a) : max(a, {axis}); }, m);
+  // The first and last results against the host's.
+  const std::vector<float> av = a.to_vector<float>(), mv = m.to_vector<float>();
+  const std::int64_t run = axis < 0 ? n * n : n;  // the elements each result is the max of
+  for (const std::size_t i : {std::size_t{0}, mv.size() - 1}) {
+    const auto begin = av.begin() + static_cast<std::ptrdiff_t>(i) * run;
+    const float ref = *std::max_element(begin, begin + run);
+    Check(mv[i] == ref, "max: element " + std::to_string(i) + " is " + std::to_string(mv[i]) +
+                            ", not " + std::to_string(ref));
   }
   return ms;
 }

@@ -20,6 +20,10 @@ std::vector<double> AddMs(std::int64_t n, int reps);
 // wait_to_read: ms per run.
 std::vector<double> SumMs(std::int64_t n, int axis, int reps);
 
+// max of an n x n float32 array, over every element (axis -1) or over axis 1 (the rows),
+// then wait_to_read: ms per run.
+std::vector<double> MaxMs(std::int64_t n, int axis, int reps);
+
 // `ops` times y = x + 1 on a (1,2) float32 array: with `sync` false every op is pushed and
 // then ndflow::wait_all() is called once; with `sync` true y.wait_to_read() follows each.
 // ns per op.
