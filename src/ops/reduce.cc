@@ -34,13 +34,7 @@ constexpr std::int64_t kBlock = std::int64_t{1} << 15;
 // float32 per reduced row.
 constexpr int kTile = 16;
 
-template <class T>
-constexpr bool is_nan(T v) noexcept {
-  if constexpr (std::is_floating_point_v<T>)
-    return v != v;
-  else
-    return false;
-}
+using cpu::is_nan;
 
 // --- The plan: which input elements feed which output element -----------------------------
 

@@ -34,8 +34,8 @@ SIMULATED = textwrap.dedent("""
     print("ok")
 """)
 
-CUDA = textwrap.dedent("""
-    import numpy as onp
+# The start of a script that needs a CUDA GPU and PyTorch: it prints why it skips otherwise.
+WITH_PYTORCH_ON_A_GPU = textwrap.dedent("""
     from ndflow import np, npx
 
     if npx.num_gpus() == 0:
@@ -46,6 +46,10 @@ CUDA = textwrap.dedent("""
     except ImportError:
         print("skip: PyTorch is not installed")
         raise SystemExit(0)
+""")
+
+CUDA = WITH_PYTORCH_ON_A_GPU + textwrap.dedent("""
+    import numpy as onp
     x = np.ones((256, 256), ctx=npx.gpu(0))
     y = np.dot(x, x) + 1
     assert y.__dlpack_device__()[0] == 2, y.__dlpack_device__()  # kDLCUDA
@@ -68,18 +72,8 @@ CUDA = textwrap.dedent("""
 # PyTorch lets go of ndflow's memory (the DLPack deleter) while work that reads it is still
 # queued on its stream: ndflow must not hand that memory out again before the work has run.
 # One process per stream, so that x's block is the only free one of its size.
-CONSUMER_STILL_READING = textwrap.dedent("""
+CONSUMER_STILL_READING = WITH_PYTORCH_ON_A_GPU + textwrap.dedent("""
     import sys
-    from ndflow import np, npx
-
-    if npx.num_gpus() == 0:
-        print("skip: no CUDA device visible")
-        raise SystemExit(0)
-    try:
-        import torch
-    except ImportError:
-        print("skip: PyTorch is not installed")
-        raise SystemExit(0)
     shape = (1024, 1024)
     stream = torch.cuda.Stream() if sys.argv[1] == "side" else torch.cuda.current_stream()
     with torch.cuda.stream(stream):

@@ -17,7 +17,7 @@
 namespace ndflow::detail::cpu {
 
 template <class T>
-constexpr bool unordered(T v) noexcept {
+constexpr bool is_nan(T v) noexcept {
   if constexpr (std::is_floating_point_v<T>)
     return v != v;
   else
@@ -62,17 +62,17 @@ std::int64_t scan_extreme(const T* q, std::int64_t count, T best) {
       for (i = begin + kLanes; i + kLanes <= end; i += kLanes)
         for (int w = 0; w < kLanes; ++w) {
           const T x = q[i + w], l = lane[w];
-          lane[w] = unordered(x) || beats<T, kMax>(x, l) ? x : l;
+          lane[w] = is_nan(x) || beats<T, kMax>(x, l) ? x : l;
         }
       top = lane[0];
       for (int w = 1; w < kLanes; ++w)
-        if (!unordered(top) && (unordered(lane[w]) || beats<T, kMax>(lane[w], top))) top = lane[w];
+        if (!is_nan(top) && (is_nan(lane[w]) || beats<T, kMax>(lane[w], top))) top = lane[w];
     }
     for (; i < end; ++i)
-      if (!unordered(top) && (unordered(q[i]) || beats<T, kMax>(q[i], top))) top = q[i];
-    if (unordered(top)) {
+      if (!is_nan(top) && (is_nan(q[i]) || beats<T, kMax>(q[i], top))) top = q[i];
+    if (is_nan(top)) {
       for (std::int64_t j = begin;; ++j)
-        if (unordered(q[j])) return j;
+        if (is_nan(q[j])) return j;
     }
     if (beats<T, kMax>(top, best)) {
       found = first_equal<T, kLanes>(q, begin, end, top);
