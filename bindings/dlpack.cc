@@ -4,12 +4,11 @@
 // for on the host, any consumer stream may read it at once. The consumer names its stream
 // (DLPack's `stream`), and may still have work queued there that uses the memory when it
 // lets go of it: the memory is handed out again only after that work (use_on_foreign_stream).
-// Import (np.from_dlpack) wraps
-// the producer's memory without copying when it is CPU memory with non-negative strides
-// and a dtype ndflow has, and copies other host memory. CUDA memory is copied onto the
-// ndflow GPU of the same physical device (its first logical one): the producer is asked to
-// order its writes before CUDA's legacy default stream (DLPack's stream 1), and the copy
-// waits for that stream on the device.
+// Import (np.from_dlpack) wraps the producer's memory without copying when it is CPU memory
+// with non-negative strides and a dtype ndflow has, and copies other host memory. CUDA
+// memory is copied onto the ndflow GPU of the same physical device (its first logical one):
+// the producer is asked to order its writes before CUDA's legacy default stream (DLPack's
+// stream 1), and the copy waits for that stream on the device.
 //
 // An imported array keeps its producer alive. The last use of that memory may end on an
 // engine worker, which must not take the GIL (a Python thread holding it may be waiting for

@@ -119,8 +119,8 @@ Fence run_ordered(OpContext& ctx, StreamDevice& dev, Stream stream,
 }
 
 // A launch that ran out of memory outside the caches (a cuBLAS workspace, a cuRAND
-// generator) runs once more after every cache on the GPU's
-// memory gave its free segments back. Running a launch again is safe (kernels.h).
+// generator) runs once more after every cache on the GPU's memory gave its free segments
+// back. Running a launch again is safe (kernels.h).
 void launch_retrying_out_of_memory(const GpuDevice& gpu, const CudaLaunch& cuda, void* stream) {
   try {
     cuda(stream);
