@@ -34,6 +34,7 @@ constexpr std::int64_t kBlock = std::int64_t{1} << 15;
 // float32 per reduced row.
 constexpr int kTile = 16;
 
+using cpu::beats;
 using cpu::is_nan;
 
 // --- The plan: which input elements feed which output element -----------------------------
@@ -169,7 +170,6 @@ struct ExtremeReducer {
     bool any;
   };
   using Acc = AccT;
-  static bool better(T x, T best) { return kMax ? x > best : x < best; }
   static Acc init() { return {T{}, false}; }
   static void run(Acc& acc, const char* p, std::int64_t step, std::int64_t count, std::int64_t) {
     std::int64_t i = 0;
@@ -191,7 +191,7 @@ struct ExtremeReducer {
         best = x;
         break;
       }
-      if (better(x, best)) best = x;
+      if (beats<T, kMax>(x, best)) best = x;
     }
     acc.v = best;
   }
@@ -213,7 +213,7 @@ struct ExtremeReducer {
       const T* row = reinterpret_cast<const T*>(p + i * step);
       for (int w = 0; w < width; ++w) {
         const T x = row[w], b = best[w];
-        best[w] = !is_nan(b) && (is_nan(x) || better(x, b)) ? x : b;
+        best[w] = !is_nan(b) && (is_nan(x) || beats<T, kMax>(x, b)) ? x : b;
       }
     }
     for (int w = 0; w < width; ++w) acc[w].v = best[w];
@@ -221,7 +221,7 @@ struct ExtremeReducer {
   static Acc combine(Acc a, Acc b) {
     if (!a.any) return b;
     if (!b.any || is_nan(a.v)) return a;
-    if (is_nan(b.v) || better(b.v, a.v)) return b;
+    if (is_nan(b.v) || beats<T, kMax>(b.v, a.v)) return b;
     return a;
   }
   static void store(void* out, const Acc& acc, std::int64_t) { *static_cast<T*>(out) = acc.v; }
@@ -235,7 +235,6 @@ struct ArgReducer {
     std::int64_t index;  // -1: nothing seen yet
   };
   using Acc = AccT;
-  static bool better(T x, T best) { return kMax ? x > best : x < best; }
   static Acc init() { return {T{}, -1}; }
   static void run(Acc& acc, const char* p, std::int64_t step, std::int64_t count,
                   std::int64_t first) {
@@ -260,7 +259,7 @@ struct ArgReducer {
         at = first + i;
         break;
       }
-      if (better(x, best)) {
+      if (beats<T, kMax>(x, best)) {
         best = x;
         at = first + i;
       }
@@ -287,7 +286,7 @@ struct ArgReducer {
       const T* row = reinterpret_cast<const T*>(p + i * step);
       for (int w = 0; w < width; ++w) {
         const T x = row[w], b = best[w];
-        const bool take = !is_nan(b) && (is_nan(x) || better(x, b));
+        const bool take = !is_nan(b) && (is_nan(x) || beats<T, kMax>(x, b));
         best[w] = take ? x : b;
         at[w] = take ? first + i : at[w];
       }
@@ -297,7 +296,7 @@ struct ArgReducer {
   static Acc combine(Acc a, Acc b) {
     if (a.index < 0) return b;
     if (b.index < 0 || is_nan(a.v)) return a;
-    if (is_nan(b.v) || better(b.v, a.v)) return b;
+    if (is_nan(b.v) || beats<T, kMax>(b.v, a.v)) return b;
     return a;
   }
   static void store(void* out, const Acc& acc, std::int64_t) {

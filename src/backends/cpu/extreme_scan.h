@@ -24,6 +24,7 @@ constexpr bool is_nan(T v) noexcept {
     return false;
 }
 
+// Strictly better: larger for kMax, smaller otherwise, so a tie keeps the earlier element.
 template <class T, bool kMax>
 constexpr bool beats(T x, T best) noexcept {
   return kMax ? x > best : x < best;
