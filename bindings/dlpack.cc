@@ -1,9 +1,10 @@
 // DLPack, both ways. Export (x.__dlpack__) hands out ndflow's memory after waiting for its
-// pending writes: a CUDA GPU's array as CUDA memory of its physical device, a CPU or
-// simulated GPU's array as host memory (where its bytes are). Since the writes are waited
-// for on the host, any consumer stream may read it at once. The consumer names its stream
-// (DLPack's `stream`), and may still have work queued there that uses the memory when it
-// lets go of it: the memory is handed out again only after that work (use_on_foreign_stream).
+// pending ops, reads as well as writes: a CUDA GPU's array as CUDA memory of its physical
+// device, a CPU or simulated GPU's array as host memory (where its bytes are). Since they
+// are waited for on the host, any consumer stream may use it at once. The consumer names
+// its stream (DLPack's `stream`), and may still have work queued there that uses the memory
+// when it lets go of it: the memory is handed out again only after that work
+// (use_on_foreign_stream).
 // Import (np.from_dlpack) wraps the producer's memory without copying when it is CPU memory
 // with non-negative strides and a dtype ndflow has, and copies other host memory. CUDA
 // memory is copied onto the ndflow GPU of the same physical device (its first logical one):
@@ -110,7 +111,9 @@ nb::object export_dlpack(nb::handle self, nb::kwargs kwargs) {
   const Array& a = nb::cast<const Array&>(self);
   const auto [device_type, device_id] = dlpack_device_of(a);
   if (device_type == nb::device::cuda::value) use_on_foreign_stream(a, consumer_stream(kwargs));
-  without_gil([&a] { a.wait_to_read(); });
+  // The consumer may write the memory (NumPy's and PyTorch's views are writable), so every
+  // pending op on it goes first, its reads too.
+  without_gil([&a] { a.wait_to_write(); });
   std::vector<std::size_t> dims(a.shape().begin(), a.shape().end());
   std::vector<std::int64_t> strides(a.strides().begin(), a.strides().end());
   // The exported view keeps `self`, and with it the storage, alive.

@@ -105,6 +105,9 @@ class Array {
 
   // --- Blockers --------------------------------------------------------------------------
   void wait_to_read() const;  // until every write pushed on this array is done; rethrows
+  // Until every op pushed on this array's memory is done, reads too; rethrows. What a
+  // caller needs before it writes the memory outside ndflow (through data_ptr()).
+  void wait_to_write() const;
   template <class T>
   std::vector<T> to_vector() const;  // row-major copy on the host, converted to T
   template <class T>

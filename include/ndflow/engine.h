@@ -308,6 +308,10 @@ class Engine {
   // --- Waits (blocking; raise DeadlockError when called from inside an op) --------------
   // Until the last write pushed on v so far is done; rethrows that var's failure.
   void wait_to_read(Var v);
+  // Until every op pushed on v so far is done, its reads as well as its writes: what a
+  // caller needs before it changes v's state outside the engine. Rethrows v's failure
+  // (and leaves it in place). Pushes one op that does nothing, so stats count it.
+  void wait_to_write(Var v);
   // Until every op pushed so far is done; rethrows the first failure not yet rethrown by
   // a wait (and forgets the rest of them).
   void wait_all();

@@ -131,6 +131,12 @@ void Array::wait_to_read() const {
   if (detail::GpuStorage* g = a.gpu()) g->sync.wait_for_last_write();
 }
 
+void Array::wait_to_write() const {
+  const detail::ArrayImpl& a = impl_of(*this, "wait_to_write");
+  detail::array_engine().wait_to_write(a.var());
+  if (detail::GpuStorage* g = a.gpu()) g->sync.wait_for_every_access();
+}
+
 void use_on_foreign_stream(const Array& a, std::uintptr_t cuda_stream) {
   const detail::ArrayImpl& impl = impl_of(a, "use_on_foreign_stream");
   detail::GpuStorage* g = impl.gpu();

@@ -122,6 +122,7 @@ void Engine::commit_delete_var(Slot s, const detail::FnVTable* vt, Var v) {
 }
 
 void Engine::wait_to_read(Var v) { core_->wait_to_read(v); }
+void Engine::wait_to_write(Var v) { core_->wait_to_write(v); }
 void Engine::wait_all() { core_->wait_all(); }
 
 Lane Engine::add_lane(LaneSpec spec) { return core_->add_lane(std::move(spec)); }

@@ -516,7 +516,23 @@ void EngineCore::check_not_in_op(const char* what) {
 void EngineCore::wait_to_read(Var v) {
   check_not_in_op("wait_to_read");
   if (!v) throw std::invalid_argument("ndflow: wait_to_read of a null Var");
-  VarState* s = v.state();
+  wait_for_pushed_writes(v.state());
+}
+
+void EngineCore::wait_to_write(Var v) {
+  check_not_in_op("wait_to_write");
+  if (!v) throw std::invalid_argument("ndflow: wait_to_write of a null Var");
+  // Reads end in any order, so there is no counter to wait on. Instead, an op that does
+  // nothing queues behind every access pushed on v so far, and the wait is for that op
+  // as for a write. It reads v too: on a failed var it is skipped and passes the failure
+  // on, so v's state is what it was.
+  static constexpr FnVTable kNothing{[](void*, OpContext&) {}, [](void*) noexcept {}, 0};
+  Op* op = begin_push();
+  commit_push(op, &kNothing, v, v, Lane::cpu_compute(), 0, "wait_to_write");
+  wait_for_pushed_writes(v.state());
+}
+
+void EngineCore::wait_for_pushed_writes(VarState* s) {
   const std::uint64_t target = s->writes_pushed.load(std::memory_order_acquire);
   wait_until([&] { return s->writes_done.load(std::memory_order_seq_cst) >= target; }, s->waiters);
   std::exception_ptr error;

@@ -38,6 +38,7 @@ class EngineCore {
   void commit_delete_var(Op* op, const FnVTable* vt, Var v);
 
   void wait_to_read(Var v);
+  void wait_to_write(Var v);
   void wait_all();
 
   Lane add_lane(LaneSpec spec);
@@ -70,6 +71,8 @@ class EngineCore {
   void ops_done(std::int64_t count) noexcept;
   void append_accesses(Op* op, VarList reads, VarList writes);
   void run_naive(Op* op, bool ready_now);
+  // Until the writes pushed on s so far are done; rethrows s's failure.
+  void wait_for_pushed_writes(VarState* s);
   void record_root_error(std::exception_ptr e);
   void forget_error(const std::exception_ptr& e);
   void wake_waiters() noexcept;

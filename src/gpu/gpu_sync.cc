@@ -52,6 +52,10 @@ void GpuSync::wait_for_last_write() {
   if (f) f->device->synchronize_event(f->event);
 }
 
+void GpuSync::wait_for_every_access() {
+  for (const Fence& f : pending_fences()) f->device->synchronize_event(f->event);
+}
+
 std::vector<Fence> GpuSync::pending_fences() const {
   std::lock_guard lock(mu_);
   std::vector<Fence> out = reads_;

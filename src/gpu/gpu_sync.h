@@ -47,6 +47,8 @@ class GpuSync {
   // Blocks the calling thread until the last write's work has run. Throws DeviceError when
   // the device failed.
   void wait_for_last_write();
+  // The same for the last write and every read since.
+  void wait_for_every_access();
   // Fences whose work may still use the memory: the last write and the reads since.
   std::vector<Fence> pending_fences() const;
 

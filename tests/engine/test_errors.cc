@@ -32,6 +32,22 @@ TEST_P(ErrorTest, WaitToReadRethrowsTheOpsException) {
   EXPECT_TRUE(ThrowsWithMessage<std::runtime_error>([&] { e.wait_to_read(v); }, "boom"));
 }
 
+TEST_P(ErrorTest, WaitToWriteRethrowsTheFailureAndLeavesItInPlace) {
+  std::atomic<bool> reader_ran{false};
+  TestEngine e(Options());
+  Var v = e.new_var();
+  Var out = e.new_var();
+  e.push([] { throw std::runtime_error("boom"); }, {}, {v});
+  EXPECT_TRUE(ThrowsWithMessage<std::runtime_error>([&] { e.wait_to_write(v); }, "boom"));
+  // The op the wait pushed on v did not clear the failure, as a clean write would have.
+  EXPECT_TRUE(ThrowsWithMessage<std::runtime_error>([&] { e.wait_to_write(v); }, "boom"));
+  EXPECT_TRUE(ThrowsWithMessage<std::runtime_error>([&] { e.wait_to_read(v); }, "boom"));
+  e.push([&] { reader_ran = true; }, {v}, {out});
+  EXPECT_TRUE(ThrowsWithMessage<std::runtime_error>([&] { e.wait_to_read(out); }, "boom"));
+  EXPECT_FALSE(reader_ran);
+  EXPECT_NO_THROW(e.wait_all());  // the waits above reported it
+}
+
 TEST_P(ErrorTest, ExceptionTypeIsPreserved) {
   TestEngine e(Options());
   Var custom = e.new_var();
@@ -205,6 +221,9 @@ TEST_P(ErrorTest, WaitOnTheOpsOwnVarInsideTheOpDoesNotHang) {
   Var v = e.new_var();
   e.push([&] { e.wait_to_read(v); }, {}, {v});
   EXPECT_THROW(e.wait_to_read(v), DeadlockError);
+  Var w = e.new_var();
+  e.push([&] { e.wait_to_write(w); }, {w}, {});
+  EXPECT_THROW(e.wait_all(), DeadlockError);
 }
 
 TEST_P(ErrorTest, WaitAllInsideAnOpRaisesDeadlockErrorOnEveryLane) {

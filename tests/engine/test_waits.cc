@@ -1,9 +1,10 @@
-// Waits: wait_to_read waits for exactly the writes pushed on its var so far, wait_all for
-// everything; both may be called from several threads at once. Also ops without vars and
-// ops that push further ops.
+// Waits: wait_to_read waits for exactly the writes pushed on its var so far, wait_to_write
+// for its reads too, wait_all for everything; all may be called from several threads at
+// once. Also ops without vars and ops that push further ops.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -98,6 +99,77 @@ TEST_F(ThreadedWaitTest, WaitToReadDoesNotWaitForReadsOrOtherVars) {
   e.wait_all();
   EXPECT_EQ(done.load(), 2);
   EXPECT_TRUE(gate_ok);
+}
+
+TEST_F(ThreadedWaitTest, WaitToWriteWaitsForPendingReadsToo) {
+  // Two reads of v are held on the workers. wait_to_read need not wait for them;
+  // wait_to_write (the wait before changing v outside the engine) must.
+  Gate release;
+  std::atomic<int> started{0};
+  std::atomic<int> done{0};
+  std::atomic<bool> gate_ok{true};
+  std::atomic<bool> returned{false};
+  int done_when_returned = -1;
+  TestEngine e(ThreadedOptions(2));
+  ScopedOpen open_on_exit(release);
+  Var v = e.new_var();
+  auto held_read = [&] {
+    started.fetch_add(1);
+    if (!release.Wait()) gate_ok = false;
+    done.fetch_add(1);
+  };
+  e.push(held_read, {v}, {});
+  e.push(held_read, {v}, {}, Lane::cpu_copy());
+  ASSERT_TRUE(SpinUntil([&] { return started.load() == 2; }));
+  e.wait_to_read(v);
+  EXPECT_EQ(done.load(), 0);
+
+  std::jthread waiter([&] {
+    e.wait_to_write(v);
+    done_when_returned = done.load();
+    returned = true;
+  });
+  // Room for a wrong early return to show; a correct wait cannot return here at all.
+  std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(returned.load()) << "wait_to_write returned while reads of its var ran";
+  release.Open();
+  waiter.join();
+  EXPECT_EQ(done_when_returned, 2);
+  EXPECT_TRUE(gate_ok);
+  e.wait_all();
+}
+
+TEST_P(WaitTest, WaitToWriteWaitsForWritesAndPushesOneOp) {
+  std::atomic<bool> released{false};
+  std::atomic<bool> spin_ok{true};
+  int slot = 0;
+  std::jthread releaser([&] {
+    std::this_thread::sleep_for(10ms);
+    released = true;
+  });
+  TestEngine e(Options());
+  Var v = e.new_var();
+  e.wait_to_write(v);  // nothing pushed on it yet
+  e.push(
+      [&] {
+        if (!SpinUntil([&] { return released.load(); })) spin_ok = false;
+        slot = 1;
+      },
+      {}, {v});
+  e.push([&slot] { slot += 1; }, {v}, {}, Lane::cpu_copy());
+  e.wait_to_write(v);
+  EXPECT_EQ(slot, 2);
+  EXPECT_TRUE(spin_ok);
+  e.wait_all();
+  EXPECT_EQ(e.stats().ops_pushed, 4) << "two ops and one per wait_to_write";
+}
+
+TEST_P(WaitTest, WaitsOnANullVarAreRejectedAndPushNothing) {
+  TestEngine e(Options());
+  const Var null_var;
+  EXPECT_THROW(e.wait_to_read(null_var), std::invalid_argument);
+  EXPECT_THROW(e.wait_to_write(null_var), std::invalid_argument);
+  EXPECT_EQ(e.stats().ops_pushed, 0);
 }
 
 TEST_P(WaitTest, WaitAllWaitsForEveryOp) {

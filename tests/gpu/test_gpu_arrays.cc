@@ -9,6 +9,7 @@
 //   may differ from the CPU's in the last bits; skipped, saying why, without a GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -255,6 +256,27 @@ TEST_F(GpuArrayTest, AWriteWaitsForAnEarlierCopyOutsRead) {
     const std::vector<float> got = seen.to_vector<float>();
     ASSERT_EQ(got, std::vector<float>(256, static_cast<float>(round))) << "round " << round;
     ASSERT_EQ(x.to_vector<float>(), std::vector<float>(256, static_cast<float>(round + 1000)));
+  }
+}
+
+// wait_to_write waits for the reads still queued on the GPU's streams (a product on the
+// compute stream, a copy on the copy-out stream), not only for the last write: memory
+// changed outside ndflow right after it (here through data_ptr) is not seen by them.
+TEST_F(GpuArrayTest, WaitToWriteWaitsForTheReadsOnEveryStream) {
+  auto* sim = dynamic_cast<ndflow::detail::SimDevice*>(gpu(kGpu0).device.get());
+  if (!sim) GTEST_SKIP() << "writes through data_ptr on the host: simulated GPUs only";
+  constexpr int kN = 512;
+  for (int round = 1; round <= 10; ++round) {
+    const Array x = ndflow::full({kN, kN}, round, ndflow::kFloat32, kGpu0);
+    x.wait_to_read();
+    const Array product = ndflow::matmul(x, x);
+    const Array seen = x.copy_to(Device::cpu());
+    x.wait_to_write();
+    std::fill_n(static_cast<float*>(x.data_ptr()), kN * kN, -1.0f);
+    const float want = static_cast<float>(round * round * kN);
+    ASSERT_EQ(product.to_vector<float>(), std::vector<float>(kN * kN, want)) << "round " << round;
+    ASSERT_EQ(seen.to_vector<float>(), std::vector<float>(kN * kN, static_cast<float>(round)))
+        << "round " << round;
   }
 }
 

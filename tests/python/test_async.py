@@ -182,6 +182,21 @@ def test_dlpack_export_outlives_the_ndarray():
     onp.testing.assert_array_equal(n, onp.arange(1000) * 3)
 
 
+def test_dlpack_export_waits_for_pending_reads_before_the_consumer_writes():
+    # The read of x waits behind a chain on another array. NumPy's view of the export is
+    # writable, so the export must not return before that read has run: else the write
+    # below lands first and the read sees 7s.
+    a_np = _matrix(3)
+    x = np.ones((N, N))
+    x.wait_to_read()
+    slow = _push_chain(np.array(a_np), np.array(a_np), 20)
+    total = x + slow  # reads x once the chain is done
+    view = onp.from_dlpack(x)
+    view[...] = 7.0
+    expected = 1.0 + _numpy_chain(a_np, a_np, 20)
+    onp.testing.assert_allclose(total.asnumpy(), expected, rtol=2e-3, atol=1e-4)
+
+
 def test_many_small_ops_and_releases():
     acc = np.zeros(10)
     for i in range(2000):
