@@ -336,19 +336,20 @@ std::size_t CachingAllocator::release_free_segments() {
       ++it;
       continue;
     }
-    it = segments_.erase(it);
     released += head->size_;
     release_segment(head);
+    it = segments_.erase(it);
   }
   return released;
 }
 
 // Returns one entirely free segment to the device. On CUDA, cudaFree waits for the
 // device's pending work, which is what makes releasing a segment last used on another
-// stream safe.
+// stream safe. The device goes first: if it fails, the segment stays cached and free, so
+// the bookkeeping still matches what the device holds (and the destructor tries again).
 void CachingAllocator::release_segment(Block* head) {
-  pool_for(head->in_small_pool_).erase(head);
   device_.raw_free(head->ptr_);
+  pool_for(head->in_small_pool_).erase(head);
   ++stats_.raw_frees;
   stats_.reserved_bytes -= head->size_;
   recycle_block(head);

@@ -91,7 +91,7 @@ struct CachingAllocatorStats {
   std::uint64_t allocations = 0;             // successful allocate() calls
   std::uint64_t cache_hits = 0;              // allocations served without a raw alloc
   std::uint64_t raw_allocs = 0;              // successful DeviceMemory::raw_alloc calls
-  std::uint64_t raw_frees = 0;               // DeviceMemory::raw_free calls
+  std::uint64_t raw_frees = 0;               // DeviceMemory::raw_free calls that succeeded
   std::uint64_t blocks_awaiting_events = 0;  // freed, waiting for other streams' events
 };
 
@@ -149,7 +149,8 @@ class CachingAllocator {
   void record_stream(Block* block, Stream stream);
 
   // Returns to the device every segment whose memory is all free (events included); polls
-  // events without waiting, but raw_free may wait (cudaFree does).
+  // events without waiting, but raw_free may wait (cudaFree does). If raw_free throws,
+  // so does this, and that segment (with any not reached yet) stays cached and free.
   void empty_cache();
 
   CachingAllocatorStats stats() const;

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,6 +62,10 @@ class FakeDevice : public DeviceMemory {
 
   void raw_free(void* p) override {
     std::lock_guard lock(mutex_);
+    if (fail_frees_ > 0) {
+      --fail_frees_;
+      throw std::runtime_error("fake device: free failed");
+    }
     const auto it = live_.find(reinterpret_cast<std::uintptr_t>(p));
     ASSERT_NE(it, live_.end()) << "raw_free of memory the device never gave out";
     live_bytes_ -= it->second;
@@ -95,6 +100,10 @@ class FakeDevice : public DeviceMemory {
     std::lock_guard lock(mutex_);
     for (auto& [handle, state] : events_)
       if (state.stream == s) state.done = true;
+  }
+  void fail_next_frees(int n) {
+    std::lock_guard lock(mutex_);
+    fail_frees_ = n;
   }
   void refuse_next_allocs(int n) {
     std::lock_guard lock(mutex_);
@@ -137,6 +146,7 @@ class FakeDevice : public DeviceMemory {
   int raw_allocs_ = 0;
   int refuse_allocs_ = 0;
   int refused_allocs_ = 0;
+  int fail_frees_ = 0;
 };
 
 CachingAllocatorOptions options(std::optional<std::size_t> limit = std::nullopt,
@@ -591,6 +601,27 @@ TEST(CachingAllocatorTest, EmptyCacheReturnsOnlyEntirelyFreeSegments) {
   alloc.empty_cache();
   EXPECT_EQ(alloc.stats().reserved_bytes, 0u);
   EXPECT_EQ(device.live_bytes(), 0u);
+}
+
+TEST(CachingAllocatorTest, AFailedRawFreeKeepsTheSegmentCachedAndFree) {
+  FakeDevice device;
+  CachingAllocator alloc(device, options());
+  Block* block = alloc.allocate(8 * MiB, kStreamA);
+  const std::uintptr_t where = address(block);
+  alloc.free(block);
+  device.fail_next_frees(1);
+  EXPECT_THROW(alloc.empty_cache(), std::runtime_error);
+  EXPECT_EQ(alloc.stats().reserved_bytes, 8 * MiB);
+  EXPECT_EQ(alloc.stats().raw_frees, 0u);
+  EXPECT_EQ(device.live_segments(), 1u);
+  // Still in the cache: handed out again without asking the device, and given back later.
+  block = alloc.allocate(8 * MiB, kStreamA);
+  EXPECT_EQ(address(block), where);
+  EXPECT_EQ(alloc.stats().raw_allocs, 1u);
+  alloc.free(block);
+  alloc.empty_cache();
+  EXPECT_EQ(alloc.stats().reserved_bytes, 0u);
+  EXPECT_EQ(device.live_segments(), 0u);
 }
 
 TEST(CachingAllocatorTest, StatsCountAllocatedReservedPeakRawCallsAndHits) {
