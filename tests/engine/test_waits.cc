@@ -139,29 +139,20 @@ TEST_F(ThreadedWaitTest, WaitToWriteWaitsForPendingReadsToo) {
   e.wait_all();
 }
 
-TEST_P(WaitTest, WaitToWriteWaitsForWritesAndPushesOneOp) {
-  std::atomic<bool> released{false};
-  std::atomic<bool> spin_ok{true};
+TEST_P(WaitTest, WaitToWriteWaitsForWritesAndReadsAndPushesOneOp) {
+  std::atomic<int> reads_after_the_write{0};
   int slot = 0;
-  std::jthread releaser([&] {
-    std::this_thread::sleep_for(10ms);
-    released = true;
-  });
   TestEngine e(Options());
   Var v = e.new_var();
   e.wait_to_write(v);  // nothing pushed on it yet
-  e.push(
-      [&] {
-        if (!SpinUntil([&] { return released.load(); })) spin_ok = false;
-        slot = 1;
-      },
-      {}, {v});
-  e.push([&slot] { slot += 1; }, {v}, {}, Lane::cpu_copy());
+  e.push([&] { slot = 1; }, {}, {v});
+  for (int i = 0; i < 10; ++i)
+    e.push([&] { reads_after_the_write.fetch_add(slot); }, {v}, {},
+           i % 2 ? Lane::cpu_copy() : Lane::cpu_compute());
   e.wait_to_write(v);
-  EXPECT_EQ(slot, 2);
-  EXPECT_TRUE(spin_ok);
+  EXPECT_EQ(reads_after_the_write.load(), 10);
   e.wait_all();
-  EXPECT_EQ(e.stats().ops_pushed, 4) << "two ops and one per wait_to_write";
+  EXPECT_EQ(e.stats().ops_pushed, 13) << "eleven ops and one per wait_to_write";
 }
 
 TEST_P(WaitTest, WaitsOnANullVarAreRejectedAndPushNothing) {
