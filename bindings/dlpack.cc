@@ -214,7 +214,9 @@ void bind_dlpack(nb::module_& m) {
       },
       nb::scope(cls), nb::name("__dlpack_device__"), nb::is_method());
   m.def("from_dlpack", &import_dlpack, nb::arg("x"),
-        "An ndarray over x's memory (zero-copy for CPU memory ndflow can address).");
+        "An ndarray over x's memory (zero-copy for CPU memory ndflow can address). The "
+        "memory stays shared and ops read it when they run, not when they are pushed: "
+        "change x only after waiting for them (npx.waitall()).");
   m.def("_python_exiting", [] {
     graveyard().python_alive.store(false);
     drain_parked();
