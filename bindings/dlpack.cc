@@ -4,7 +4,8 @@
 // are waited for on the host, any consumer stream may use it at once. The consumer names
 // its stream (DLPack's `stream`), and may still have work queued there that uses the memory
 // when it lets go of it: the memory is handed out again only after that work
-// (use_on_foreign_stream).
+// (use_on_foreign_stream). DLPack's `copy=True` exports a copy, and `dl_device=(1, 0)`
+// (NumPy's device="cpu") a copy on the host of a CUDA GPU's array.
 // Import (np.from_dlpack) wraps the producer's memory without copying when it is CPU memory
 // with non-negative strides and a dtype ndflow has, and copies other host memory. CUDA
 // memory is copied onto the ndflow GPU of the same physical device (its first logical one):
@@ -17,10 +18,12 @@
 // drops parked handles soon after, through Py_AddPendingCall, or at the next import. Once
 // Python is exiting, handles still parked or released later are leaked on purpose.
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/pair.h>
 
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -93,7 +96,7 @@ std::pair<std::int32_t, std::int32_t> dlpack_device_of(const Array& a) {
 
 // The CUDA stream a DLPack consumer says it will use the memory on: DLPack's `stream`
 // argument, where None (and -1, "do not synchronise") mean CUDA's legacy default stream, 1.
-std::uintptr_t consumer_stream(const nb::kwargs& kwargs) {
+std::uintptr_t consumer_stream(const nb::dict& kwargs) {
   constexpr std::uintptr_t kLegacyDefaultStream = 1;
   if (!kwargs.contains("stream")) return kLegacyDefaultStream;
   const nb::handle stream = kwargs["stream"];
@@ -107,7 +110,38 @@ std::uintptr_t consumer_stream(const nb::kwargs& kwargs) {
   return static_cast<std::uintptr_t>(value);
 }
 
-nb::object export_dlpack(nb::handle self, nb::kwargs kwargs) {
+[[noreturn]] void raise_buffer_error(const std::string& message) {
+  PyErr_SetString(PyExc_BufferError, message.c_str());
+  throw nb::python_error();
+}
+
+// DLPack's `copy` (None: share; True: always a copy; False: never one) and `dl_device`
+// (None or a (type, id) pair: the device whose memory the consumer wants). Returns the
+// device to export a copy from, or nullopt to share the array's memory; raises BufferError
+// for what cannot be done.
+std::optional<Device> export_copy_target(const Array& a, const nb::dict& kwargs) {
+  std::optional<bool> copy;
+  if (kwargs.contains("copy") && !kwargs["copy"].is_none()) copy = nb::cast<bool>(kwargs["copy"]);
+  const std::pair<std::int32_t, std::int32_t> own = dlpack_device_of(a);
+  std::pair<std::int32_t, std::int32_t> wanted = own;
+  if (kwargs.contains("dl_device") && !kwargs["dl_device"].is_none())
+    wanted = nb::cast<std::pair<std::int32_t, std::int32_t>>(kwargs["dl_device"]);
+  if (wanted == own) {
+    if (copy == true) return a.device();
+    return std::nullopt;
+  }
+  const std::pair<std::int32_t, std::int32_t> host{nb::device::cpu::value, 0};
+  if (wanted == host && copy != false) return Device::cpu();
+  raise_buffer_error("ndarray.__dlpack__: an array on " + a.device().to_string() +
+                     " cannot be exported as memory of DLPack device (" +
+                     std::to_string(wanted.first) + ", " + std::to_string(wanted.second) + ")" +
+                     (wanted == host ? " without a copy, and copy=False forbids one"
+                                     : "; only the host's, (1, 0), can be asked for"));
+}
+
+// Exports `self`'s memory, shared. kwargs are __dlpack__'s, `copy` and `dl_device` already
+// answered (nanobind refuses copy=True and any device but the memory's own).
+nb::object export_shared(nb::handle self, const nb::dict& kwargs) {
   const Array& a = nb::cast<const Array&>(self);
   const auto [device_type, device_id] = dlpack_device_of(a);
   if (device_type == nb::device::cuda::value) use_on_foreign_stream(a, consumer_stream(kwargs));
@@ -120,6 +154,20 @@ nb::object export_dlpack(nb::handle self, nb::kwargs kwargs) {
   nb::ndarray<nb::array_api> view(a.data_ptr(), dims.size(), dims.data(), self, strides.data(),
                                   dlpack_dtype(a.dtype()), device_type, device_id);
   return nb::cast(view).attr("__dlpack__")(**kwargs);
+}
+
+nb::object export_dlpack(nb::handle self, nb::kwargs kwargs) {
+  const Array& a = nb::cast<const Array&>(self);
+  const std::optional<Device> to = export_copy_target(a, kwargs);
+  if (!to) return export_shared(self, kwargs);
+  // A copy no one else holds, exported as it is.
+  nb::object copied = nb::cast(*to == a.device() ? a.copy() : a.copy_to(*to));
+  nb::dict rest;
+  for (auto [key, value] : kwargs) {
+    const std::string name = nb::cast<std::string>(key);
+    if (name != "copy" && name != "dl_device") rest[key] = value;
+  }
+  return export_shared(copied, rest);
 }
 
 // obj's DLPack (device type, device id); type -1 when it does not say (no DLPack producer).

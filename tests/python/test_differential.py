@@ -1601,6 +1601,32 @@ def test_dlpack_export_is_zero_copy():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_dlpack_export_with_copy_true_hands_out_a_copy(rng, dtype):
+    a = rand_array(rng, (3, 4), dtype)
+    x = to_nd(a)
+    onp.testing.assert_array_equal(onp.from_dlpack(x[:, ::-2], copy=True), a[:, ::-2])
+    n = onp.from_dlpack(x, copy=True)
+    onp.testing.assert_array_equal(n, a)
+    n[...] = onp.zeros_like(a)
+    assert_same(x, a)
+
+
+def test_dlpack_export_to_the_host_without_a_copy_shares_the_memory():
+    x = np.zeros(4, dtype="int64")
+    onp.from_dlpack(x, device="cpu")[1] = 5
+    onp.from_dlpack(x, copy=False)[2] = 7
+    assert x.asnumpy().tolist() == [0, 5, 7, 0]
+
+
+def test_dlpack_export_to_a_device_ndflow_cannot_reach_is_refused_saying_why():
+    x = np.ones(3)
+    refused = r"cannot be exported as memory of DLPack device \(2, 0\); only the host's"
+    for copy in (None, True, False):
+        with pytest.raises(BufferError, match=refused):
+            x.__dlpack__(dl_device=(2, 0), copy=copy)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(), (0,), (6,), (2, 3)], ids=shape_id)
 def test_dlpack_import_is_zero_copy(rng, dtype, shape):
     a = rand_array(rng, shape, dtype)

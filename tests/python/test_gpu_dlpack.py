@@ -56,6 +56,16 @@ CUDA = WITH_PYTORCH_ON_A_GPU + textwrap.dedent("""
     t = torch.from_dlpack(y)
     assert t.is_cuda and t.device.index == y.__dlpack_device__()[1], t.device
     assert bool((t == 257).all()), t
+    # Asked for copies: on the host (NumPy's device="cpu"), on the GPU (copy=True).
+    assert (onp.from_dlpack(y, device="cpu") == 257).all()
+    try:
+        y.__dlpack__(dl_device=(1, 0), copy=False)
+        raise AssertionError("CUDA memory went out as host memory")
+    except BufferError as e:
+        assert "copy=False forbids one" in str(e), e
+    private = torch.from_dlpack(y.__dlpack__(copy=True))
+    private += 1
+    assert bool((private == 258).all()) and float(y.sum()) == 257 * 256 * 256
 
     # PyTorch into ndflow: written on PyTorch's stream just before, read through strides.
     src = torch.arange(12, device="cuda", dtype=torch.int64).reshape(3, 4) * 3
