@@ -110,11 +110,6 @@ std::uintptr_t consumer_stream(const nb::dict& kwargs) {
   return static_cast<std::uintptr_t>(value);
 }
 
-[[noreturn]] void raise_buffer_error(const std::string& message) {
-  PyErr_SetString(PyExc_BufferError, message.c_str());
-  throw nb::python_error();
-}
-
 // DLPack's `copy` (None: share; True: always a copy; False: never one) and `dl_device`
 // (None or a (type, id) pair: the device whose memory the consumer wants). Returns the
 // device to export a copy from, or nullopt to share the array's memory; raises BufferError
@@ -132,11 +127,13 @@ std::optional<Device> export_copy_target(const Array& a, const nb::dict& kwargs)
   }
   const std::pair<std::int32_t, std::int32_t> host{nb::device::cpu::value, 0};
   if (wanted == host && copy != false) return Device::cpu();
-  raise_buffer_error("ndarray.__dlpack__: an array on " + a.device().to_string() +
-                     " cannot be exported as memory of DLPack device (" +
-                     std::to_string(wanted.first) + ", " + std::to_string(wanted.second) + ")" +
-                     (wanted == host ? " without a copy, and copy=False forbids one"
-                                     : "; only the host's, (1, 0), can be asked for"));
+  const std::string why = wanted == host ? " without a copy, and copy=False forbids one"
+                                         : "; only the host's, (1, 0), can be asked for";
+  throw nb::buffer_error(("ndarray.__dlpack__: an array on " + a.device().to_string() +
+                          " cannot be exported as memory of DLPack device (" +
+                          std::to_string(wanted.first) + ", " + std::to_string(wanted.second) +
+                          ")" + why)
+                             .c_str());
 }
 
 // Exports `self`'s memory, shared. kwargs are __dlpack__'s, `copy` and `dl_device` already
