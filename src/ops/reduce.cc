@@ -36,6 +36,7 @@ constexpr int kTile = 16;
 
 using cpu::beats;
 using cpu::is_nan;
+using cpu::takes;
 
 // --- The plan: which input elements feed which output element -----------------------------
 
@@ -213,16 +214,15 @@ struct ExtremeReducer {
       const T* row = reinterpret_cast<const T*>(p + i * step);
       for (int w = 0; w < width; ++w) {
         const T x = row[w], b = best[w];
-        best[w] = !is_nan(b) && (is_nan(x) || beats<T, kMax>(x, b)) ? x : b;
+        best[w] = takes<T, kMax>(x, b) ? x : b;
       }
     }
     for (int w = 0; w < width; ++w) acc[w].v = best[w];
   }
   static Acc combine(Acc a, Acc b) {
     if (!a.any) return b;
-    if (!b.any || is_nan(a.v)) return a;
-    if (is_nan(b.v) || beats<T, kMax>(b.v, a.v)) return b;
-    return a;
+    if (!b.any) return a;
+    return takes<T, kMax>(b.v, a.v) ? b : a;
   }
   static void store(void* out, const Acc& acc, std::int64_t) { *static_cast<T*>(out) = acc.v; }
 };
@@ -286,7 +286,7 @@ struct ArgReducer {
       const T* row = reinterpret_cast<const T*>(p + i * step);
       for (int w = 0; w < width; ++w) {
         const T x = row[w], b = best[w];
-        const bool take = !is_nan(b) && (is_nan(x) || beats<T, kMax>(x, b));
+        const bool take = takes<T, kMax>(x, b);
         best[w] = take ? x : b;
         at[w] = take ? first + i : at[w];
       }
@@ -295,9 +295,8 @@ struct ArgReducer {
   }
   static Acc combine(Acc a, Acc b) {
     if (a.index < 0) return b;
-    if (b.index < 0 || is_nan(a.v)) return a;
-    if (is_nan(b.v) || beats<T, kMax>(b.v, a.v)) return b;
-    return a;
+    if (b.index < 0) return a;
+    return takes<T, kMax>(b.v, a.v) ? b : a;
   }
   static void store(void* out, const Acc& acc, std::int64_t) {
     *static_cast<std::int64_t*>(out) = acc.index;

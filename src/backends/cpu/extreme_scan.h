@@ -30,6 +30,13 @@ constexpr bool beats(T x, T best) noexcept {
   return kMax ? x > best : x < best;
 }
 
+// Whether a NaN-propagating scan holding `best` takes x in its place: never once best is
+// NaN; then a NaN always; otherwise x when it is strictly better.
+template <class T, bool kMax>
+constexpr bool takes(T x, T best) noexcept {
+  return !is_nan(best) && (is_nan(x) || beats<T, kMax>(x, best));
+}
+
 // The index of the first element of q[begin, end) equal to `v`, which one is: kLanes at a
 // time (an OR of comparisons, vectorised), then one by one in the kLanes that hold it.
 template <class T, int kLanes>
@@ -67,10 +74,10 @@ std::int64_t scan_extreme(const T* q, std::int64_t count, T best) {
         }
       top = lane[0];
       for (int w = 1; w < kLanes; ++w)
-        if (!is_nan(top) && (is_nan(lane[w]) || beats<T, kMax>(lane[w], top))) top = lane[w];
+        if (takes<T, kMax>(lane[w], top)) top = lane[w];
     }
     for (; i < end; ++i)
-      if (!is_nan(top) && (is_nan(q[i]) || beats<T, kMax>(q[i], top))) top = q[i];
+      if (takes<T, kMax>(q[i], top)) top = q[i];
     if (is_nan(top)) {
       for (std::int64_t j = begin;; ++j)
         if (is_nan(q[j])) return j;
