@@ -379,16 +379,12 @@ void reduce(void* stream, ReduceOp op, void* out, DType out_dtype, const void* i
     using C = decltype(tag);
     using Acc = impl::Acc<C>;
     const std::size_t shared = std::size_t{p.tx} * p.ty * sizeof(Acc);
-    if (p.chunks == 1) {
-      impl::reduce_kernel<C>
-          <<<blocks(p.groups), block, shared, s>>>(op, out, out_dtype, in, in_dtype, g, p, nullptr);
-      NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
-      return;
-    }
-    Acc* partials = static_cast<Acc*>(scratch);
+    // One chunk per output: the results go straight to `out`, and there is nothing to combine.
+    Acc* partials = p.chunks > 1 ? static_cast<Acc*>(scratch) : nullptr;
     impl::reduce_kernel<C><<<blocks(p.groups * p.chunks), block, shared, s>>>(
         op, out, out_dtype, in, in_dtype, g, p, partials);
     NDFLOW_CUDA_CHECK_LAUNCH("reduce_kernel");
+    if (partials == nullptr) return;
     impl::combine_chunks_kernel<C>
         <<<blocks(g.outer), combine_block, p.combine_threads * sizeof(Acc), s>>>(
             op, out, out_dtype, partials, g.outer, p.chunks, g.inner);
