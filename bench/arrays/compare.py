@@ -203,18 +203,16 @@ def main():
           "then the median over rounds\n"
           % (rounds, "" if rounds == 1 else "s", nd["reps"],
              "; --quick sizes" if nd["quick"] else ""))
+    square = "%dx%d f32" % (s["sum_n"], s["sum_n"])  # the reductions' input
     rows = [
         ("matmul %dx%d f32" % (s["matmul_n"], s["matmul_n"]), "ms",
          nd["matmul1000_f32_ms"], npy["matmul_ms"]),
         ("add 2x %d f32" % s["add_n"], "ms", nd["add1e7_f32_ms"], npy["add_ms"]),
         ("  NumPy into out= (no target)", "ms", None, npy["add_out_ms"]),
-        ("sum over axis 0, %dx%d f32" % (s["sum_n"], s["sum_n"]), "ms", nd["sum_axis0_f32_ms"],
-         npy["sum_axis0_ms"]),
-        ("sum over axis 1, %dx%d f32" % (s["sum_n"], s["sum_n"]), "ms", nd["sum_axis1_f32_ms"],
-         npy["sum_axis1_ms"]),
-        ("max, %dx%d f32" % (s["sum_n"], s["sum_n"]), "ms", nd["max_f32_ms"], npy["max_ms"]),
-        ("max over axis 1, %dx%d f32" % (s["sum_n"], s["sum_n"]), "ms", nd["max_axis1_f32_ms"],
-         npy["max_axis1_ms"]),
+        ("sum over axis 0, " + square, "ms", nd["sum_axis0_f32_ms"], npy["sum_axis0_ms"]),
+        ("sum over axis 1, " + square, "ms", nd["sum_axis1_f32_ms"], npy["sum_axis1_ms"]),
+        ("max, " + square, "ms", nd["max_f32_ms"], npy["max_ms"]),
+        ("max over axis 1, " + square, "ms", nd["max_axis1_f32_ms"], npy["max_axis1_ms"]),
         ("y = x + 1 on (1,2), async", "ns/op", nd["dispatch_async_ns"], npy["dispatch_ns"]),
         ("y = x + 1 on (1,2), sync", "ns/op", nd["dispatch_sync_ns"], npy["dispatch_ns"]),
         ("%d %dx%d matmuls, 1 worker" % (s["small_matmul_count"], k, k), "ms",

@@ -95,21 +95,19 @@ std::vector<Workload> Workloads(const Sizes& s, int reps) {
   naive.kind = EngineKind::kNaive;
   const std::string small = Str(s.small_count) + " " + Str(s.small_n) + "x" + Str(s.small_n) +
                             " matmuls, push all, wait, ";
+  // The reductions' input.
+  const std::string square = Str(s.sum_n) + "x" + Str(s.sum_n) + " f32 + wait";
   return {
       {"matmul1000_f32_ms", Str(s.matmul_n) + "x" + Str(s.matmul_n) + " f32 matmul + wait", "ms",
        "<= NumPy", env, [=] { return MatmulMs(s.matmul_n, reps); }},
       {"add1e7_f32_ms", "add of 2x " + Str(s.add_n) + " f32 + wait", "ms", ">= 1.2x NumPy's speed",
        env, [=] { return AddMs(s.add_n, reps); }},
-      {"sum_axis0_f32_ms",
-       "sum over axis 0 of " + Str(s.sum_n) + "x" + Str(s.sum_n) + " f32 + wait", "ms", "", env,
+      {"sum_axis0_f32_ms", "sum over axis 0 of " + square, "ms", "", env,
        [=] { return SumMs(s.sum_n, 0, reps); }},
-      {"sum_axis1_f32_ms",
-       "sum over axis 1 of " + Str(s.sum_n) + "x" + Str(s.sum_n) + " f32 + wait", "ms", "", env,
+      {"sum_axis1_f32_ms", "sum over axis 1 of " + square, "ms", "", env,
        [=] { return SumMs(s.sum_n, 1, reps); }},
-      {"max_f32_ms", "max of " + Str(s.sum_n) + "x" + Str(s.sum_n) + " f32 + wait", "ms", "", env,
-       [=] { return MaxMs(s.sum_n, -1, reps); }},
-      {"max_axis1_f32_ms",
-       "max over axis 1 of " + Str(s.sum_n) + "x" + Str(s.sum_n) + " f32 + wait", "ms", "", env,
+      {"max_f32_ms", "max of " + square, "ms", "", env, [=] { return MaxMs(s.sum_n, -1, reps); }},
+      {"max_axis1_f32_ms", "max over axis 1 of " + square, "ms", "", env,
        [=] { return MaxMs(s.sum_n, 1, reps); }},
       {"dispatch_async_ns", Str(s.dispatch_ops) + "x y=x+1 on (1,2), wait_all", "ns/op", "<= 300",
        env, [=] { return DispatchNs(s.dispatch_ops, /*sync=*/false, reps); }},
