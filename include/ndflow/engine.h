@@ -306,6 +306,7 @@ class Engine {
             int priority = 0, const char* name = "op", OpHints hints = {});
 
   // --- Waits (blocking; raise DeadlockError when called from inside an op) --------------
+  // A WaitInterruption on the calling thread (ndflow/wait_interruption.h) can end them early.
   // Until the last write pushed on v so far is done; rethrows that var's failure.
   void wait_to_read(Var v);
   // Until every op pushed on v so far is done, its reads as well as its writes: what a

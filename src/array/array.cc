@@ -10,6 +10,7 @@
 #include "backends/cpu/strided_loop.h"
 #include "gpu/gpu_storage.h"
 #include "gpu/pinned_host.h"
+#include "ndflow/wait_interruption.h"
 #include "ops/cuda_launch.h"
 #include "ops/launch.h"
 
@@ -128,13 +129,13 @@ void Array::wait_to_read() const {
   const detail::ArrayImpl& a = impl_of(*this, "wait_to_read");
   detail::array_engine().wait_to_read(a.var());
   // On a GPU the engine's part ends when the last write was enqueued; then its stream.
-  if (detail::GpuStorage* g = a.gpu()) g->sync.wait_for_last_write();
+  if (detail::GpuStorage* g = a.gpu()) g->sync.wait_for_last_write(WaitInterruption::current());
 }
 
 void Array::wait_to_write() const {
   const detail::ArrayImpl& a = impl_of(*this, "wait_to_write");
   detail::array_engine().wait_to_write(a.var());
-  if (detail::GpuStorage* g = a.gpu()) g->sync.wait_for_every_access();
+  if (detail::GpuStorage* g = a.gpu()) g->sync.wait_for_every_access(WaitInterruption::current());
 }
 
 void use_on_foreign_stream(const Array& a, std::uintptr_t cuda_stream) {
@@ -149,7 +150,7 @@ void wait_all() {
   detail::array_engine().wait_all();
   // What the GPUs' work held (a simulated kernel's closure may hold the last handle to an
   // array) is released by the time their streams are done; wait for those releases too.
-  if (detail::synchronize_all_gpus()) detail::array_engine().wait_all();
+  if (detail::synchronize_all_gpus(WaitInterruption::current())) detail::array_engine().wait_all();
 }
 
 namespace {

@@ -439,10 +439,7 @@ void EngineCore::ops_done(std::int64_t count) noexcept {
 
 // --- Waits ---------------------------------------------------------------------------------
 
-void EngineCore::wake_waiters() noexcept {
-  wait_epoch_.fetch_add(1, std::memory_order_seq_cst);
-  wait_epoch_.notify_all();
-}
+void EngineCore::wake_waiters() noexcept { wait_epoch_.bump_and_wake_all(); }
 
 Op* EngineCore::try_pop_helpable() {
   if (!options_.waiters_run_ops) return nullptr;
@@ -464,9 +461,11 @@ void EngineCore::poll_deferred_completions() noexcept {
 }
 
 template <class Done>
-void EngineCore::wait_until(Done done, std::atomic<std::int32_t>& waiter_count) {
+void EngineCore::wait_until(Done done, std::atomic<std::int32_t>& waiter_count,
+                            WaitInterruption* interruption) {
   for (;;) {
     if (done()) return;
+    if (interruption) interruption->check_if_due();
     // Run ready work rather than sleep: the awaited op may be among it.
     if (Op* op = try_pop_helpable()) {
       execute(op, -1);
@@ -498,9 +497,15 @@ void EngineCore::wait_until(Done done, std::atomic<std::int32_t>& waiter_count) 
     }
     // Park. Registering before the last check pairs with the finisher, which bumps the
     // epoch after making progress and before reading the waiter count.
+    // An interruptible waiter sleeps only until its next check.
     waiter_count.fetch_add(1, std::memory_order_seq_cst);
-    const std::uint32_t epoch = wait_epoch_.load(std::memory_order_seq_cst);
-    if (!done()) wait_epoch_.wait(epoch, std::memory_order_seq_cst);
+    const std::uint32_t epoch = wait_epoch_.load();
+    if (!done()) {
+      if (interruption)
+        wait_epoch_.wait_until(epoch, interruption->due());
+      else
+        wait_epoch_.wait(epoch);
+    }
     waiter_count.fetch_sub(1, std::memory_order_seq_cst);
   }
 }
@@ -534,7 +539,8 @@ void EngineCore::wait_to_write(Var v) {
 
 void EngineCore::wait_for_pushed_writes(VarState* s) {
   const std::uint64_t target = s->writes_pushed.load(std::memory_order_acquire);
-  wait_until([&] { return s->writes_done.load(std::memory_order_seq_cst) >= target; }, s->waiters);
+  wait_until([&] { return s->writes_done.load(std::memory_order_seq_cst) >= target; }, s->waiters,
+             WaitInterruption::current());
   std::exception_ptr error;
   {
     std::lock_guard guard(s->lock);
@@ -548,7 +554,8 @@ void EngineCore::wait_for_pushed_writes(VarState* s) {
 
 void EngineCore::wait_all() {
   check_not_in_op("wait_all");
-  wait_until([&] { return inflight_.load(std::memory_order_seq_cst) == 0; }, all_waiters_);
+  wait_until([&] { return inflight_.load(std::memory_order_seq_cst) == 0; }, all_waiters_,
+             WaitInterruption::current());
   if (!has_errors_.load(std::memory_order_acquire)) return;
   std::exception_ptr first;
   {

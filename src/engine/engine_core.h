@@ -14,9 +14,11 @@
 #include "engine/block_pool.h"
 #include "engine/lane.h"
 #include "engine/op.h"
+#include "engine/parking_word.h"
 #include "engine/profiler.h"
 #include "engine/var_state.h"
 #include "ndflow/engine.h"
+#include "ndflow/wait_interruption.h"
 
 namespace ndflow::detail {
 
@@ -81,8 +83,10 @@ class EngineCore {
 
   // Blocks until done() holds, running helpable ready ops meanwhile, then spinning, then
   // parking. `waiter_count` is the counter finishers consult before waking parked waiters.
+  // With an `interruption`, its check runs when due (and may end the wait by throwing).
   template <class Done>
-  void wait_until(Done done, std::atomic<std::int32_t>& waiter_count);
+  void wait_until(Done done, std::atomic<std::int32_t>& waiter_count,
+                  WaitInterruption* interruption = nullptr);
   static void check_not_in_op(const char* what);
 
   EngineOptions options_;
@@ -107,7 +111,7 @@ class EngineCore {
 
   // Parked waiters. One epoch word for all; each kind of waiter has its own count so a
   // finisher issues a wake-up only when someone can make progress.
-  alignas(64) std::atomic<std::uint32_t> wait_epoch_{0};
+  alignas(64) ParkingWord wait_epoch_;
   std::atomic<std::int32_t> all_waiters_{0};
   std::atomic<std::int32_t> push_waiters_{0};
 

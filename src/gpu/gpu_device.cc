@@ -350,13 +350,13 @@ void complete_when_done(Fence fence, AsyncCompletion done) {
   poller().add(std::move(fence), std::move(done));
 }
 
-bool synchronize_all_gpus() {
+bool synchronize_all_gpus(WaitInterruption* interruption) {
   // Before anything asked for a GPU there is nothing to wait for, and no reason to start a
   // GPU runtime (CUDA's first call takes a while).
   Registry* r = g_registry.load(std::memory_order_acquire);
   if (!r) return false;
   for (const auto& g : r->gpus) {
-    for (Stream s : g->streams) synchronize_stream(*g->device, s);
+    for (Stream s : g->streams) synchronize_stream(*g->device, s, interruption);
   }
   return !r->gpus.empty();
 }

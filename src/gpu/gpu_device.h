@@ -72,8 +72,8 @@ const GpuWorker& current_gpu_worker() noexcept;
 void complete_when_done(Fence fence, AsyncCompletion done);
 
 // Blocks until every GPU's streams have run what was enqueued so far (wait_all's second
-// half). Throws DeviceError for a failed device. False when no GPU was ever asked for
-// (then it waited for nothing).
-bool synchronize_all_gpus();
+// half; see wait_for_event for `interruption`). Throws DeviceError for a failed device.
+// False when no GPU was ever asked for (then it waited for nothing).
+bool synchronize_all_gpus(WaitInterruption* interruption = nullptr);
 
 }  // namespace ndflow::detail

@@ -1,12 +1,35 @@
 #include "gpu/gpu_sync.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "ndflow/wait_interruption.h"
 
 namespace ndflow::detail {
 
-void synchronize_stream(StreamDevice& device, Stream stream) {
+namespace {
+// How an interruptible host wait polls: yielding at first, as CUDA's default host sync
+// spins, then in short sleeps, so that a long wait does not hold a core.
+constexpr auto kPollSpin = std::chrono::milliseconds(1);
+constexpr auto kPollSleep = std::chrono::microseconds(50);
+}  // namespace
+
+void wait_for_event(StreamDevice& device, Event e, WaitInterruption* interruption) {
+  if (!interruption) return device.synchronize_event(e);
+  const auto spin_until = std::chrono::steady_clock::now() + kPollSpin;
+  while (!device.query_event(e)) {
+    interruption->check_if_due();
+    if (std::chrono::steady_clock::now() < spin_until)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(kPollSleep);
+  }
+}
+
+void synchronize_stream(StreamDevice& device, Stream stream, WaitInterruption* interruption) {
   const FenceEvent done(&device, stream, device.record_event(stream));
-  device.synchronize_event(done.event);
+  wait_for_event(device, done.event, interruption);
 }
 
 void GpuSync::before(StreamDevice& stream_device, Stream stream, bool write) {
@@ -43,17 +66,17 @@ void GpuSync::after(const Fence& fence, bool write) {
     reads_.push_back(fence);
 }
 
-void GpuSync::wait_for_last_write() {
+void GpuSync::wait_for_last_write(WaitInterruption* interruption) {
   Fence f;
   {
     std::lock_guard lock(mu_);
     f = last_write_;
   }
-  if (f) f->device->synchronize_event(f->event);
+  if (f) wait_for_event(*f->device, f->event, interruption);
 }
 
-void GpuSync::wait_for_every_access() {
-  for (const Fence& f : pending_fences()) f->device->synchronize_event(f->event);
+void GpuSync::wait_for_every_access(WaitInterruption* interruption) {
+  for (const Fence& f : pending_fences()) wait_for_event(*f->device, f->event, interruption);
 }
 
 std::vector<Fence> GpuSync::pending_fences() const {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <vector>
 
+#include "ndflow/wait_interruption.h"
 #include "runtime/stream_device.h"
 
 namespace ndflow::detail {
@@ -29,9 +30,13 @@ struct FenceEvent {
 };
 using Fence = std::shared_ptr<FenceEvent>;
 
-// Waits on the host until everything enqueued on `stream` so far has run; throws
-// DeviceError when that work failed.
-void synchronize_stream(StreamDevice& device, Stream stream);
+// Waits on the host until `e` completed; throws DeviceError when its work failed. With an
+// `interruption` (a user's wait: include/ndflow/wait_interruption.h) it polls the event,
+// calling the scope's check when due; otherwise it blocks in the device's own wait.
+void wait_for_event(StreamDevice& device, Event e, WaitInterruption* interruption = nullptr);
+// The same for everything enqueued on `stream` so far.
+void synchronize_stream(StreamDevice& device, Stream stream,
+                        WaitInterruption* interruption = nullptr);
 
 class GpuSync {
  public:
@@ -44,11 +49,11 @@ class GpuSync {
   void before(StreamDevice& stream_device, Stream stream, bool write);
   // After the access's work was enqueued: `fence` marks its end.
   void after(const Fence& fence, bool write);
-  // Blocks the calling thread until the last write's work has run. Throws DeviceError when
-  // the device failed.
-  void wait_for_last_write();
+  // Blocks the calling thread until the last write's work has run (see wait_for_event).
+  // Throws DeviceError when the device failed.
+  void wait_for_last_write(WaitInterruption* interruption = nullptr);
   // The same for the last write and every read since.
-  void wait_for_every_access();
+  void wait_for_every_access(WaitInterruption* interruption = nullptr);
   // Fences whose work may still use the memory: the last write and the reads since.
   std::vector<Fence> pending_fences() const;
 

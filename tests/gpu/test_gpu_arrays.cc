@@ -10,11 +10,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +31,7 @@
 #include "ndflow/array.h"
 #include "ndflow/engine.h"
 #include "ndflow/error.h"
+#include "ndflow/wait_interruption.h"
 
 namespace ndflow_test {
 namespace {
@@ -278,6 +281,46 @@ TEST_F(GpuArrayTest, WaitToWriteWaitsForTheReadsOnEveryStream) {
     ASSERT_EQ(seen.to_vector<float>(), std::vector<float>(kN * kN, static_cast<float>(round)))
         << "round " << round;
   }
+}
+
+// Host waits for GPU work under a WaitInterruption (what Python's Ctrl-C uses): while a
+// kernel is held on the compute stream, wait_to_read, wait_to_write, wait_all and a copy to
+// the host each call the check until it throws, and end with its exception; the GPU's work
+// runs on, and its values arrive.
+TEST_F(GpuArrayTest, AnInterruptionEndsHostWaitsForGpuWorkAndTheWorkRunsOn) {
+  auto* sim = dynamic_cast<ndflow::detail::SimDevice*>(gpu(kGpu0).device.get());
+  if (!sim) GTEST_SKIP() << "holds a stream with a host function: simulated GPUs only";
+  struct Interrupted : std::runtime_error {
+    Interrupted() : std::runtime_error("interrupted") {}
+  };
+  struct Hold {
+    std::atomic<bool> released{false};
+    ~Hold() { released = true; }  // also when an assertion ends the test early
+  };
+  auto hold = std::make_shared<Hold>();  // the held kernel may outlive a failed test
+  const Array x = ndflow::full({4}, 1, ndflow::kFloat32, kGpu0);
+  x.wait_to_read();
+  sim->enqueue_host_work(gpu(kGpu0).stream(ndflow::LaneKind::kCompute), [held = hold] {
+    while (!held->released) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  });
+  const Array y = x + 1;  // its kernel queues behind the held one
+  const std::vector<std::pair<std::string, std::function<void()>>> waits = {
+      {"wait_to_read", [&] { y.wait_to_read(); }},
+      {"wait_to_write", [&] { y.wait_to_write(); }},
+      {"wait_all", [] { ndflow::wait_all(); }},
+      {"to_vector", [&] { (void)y.to_vector<float>(); }}};
+  for (const auto& [name, wait] : waits) {
+    int checks = 0;
+    ndflow::WaitInterruption scope(
+        [&checks] {
+          if (++checks == 3) throw Interrupted();
+        },
+        std::chrono::milliseconds(1));
+    EXPECT_THROW(wait(), Interrupted) << name;
+    EXPECT_EQ(checks, 3) << name;
+  }
+  hold->released = true;
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>(4, 2.0f));
 }
 
 // Host reads from several threads at once, on both GPUs: the threads' waits take passes
