@@ -246,7 +246,7 @@ Array to_array_like(nb::handle obj, Device device, std::optional<DType> dtype) {
 nb::object to_numpy(const Array& a) {
   const std::size_t bytes = static_cast<std::size_t>(a.size()) * dtype_size(a.dtype());
   std::unique_ptr<char[]> buffer(new char[bytes > 0 ? bytes : 1]);
-  without_gil([&] { a.copy_to_host(buffer.get()); });  // the wait and the copy need no Python
+  wait_without_gil([&] { a.copy_to_host(buffer.get()); });  // the wait and the copy need no Python
   const Shape& shape = a.shape();
   std::vector<std::size_t> dims(shape.begin(), shape.end());
   char* data = buffer.release();

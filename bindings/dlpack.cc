@@ -144,7 +144,7 @@ nb::object export_shared(nb::handle self, const nb::dict& kwargs) {
   if (device_type == nb::device::cuda::value) use_on_foreign_stream(a, consumer_stream(kwargs));
   // The consumer may write the memory (NumPy's and PyTorch's views are writable), so every
   // pending op on it goes first, its reads too.
-  without_gil([&a] { a.wait_to_write(); });
+  wait_without_gil([&a] { a.wait_to_write(); });
   std::vector<std::size_t> dims(a.shape().begin(), a.shape().end());
   std::vector<std::int64_t> strides(a.strides().begin(), a.strides().end());
   // The exported view keeps `self`, and with it the storage, alive.

@@ -1,4 +1,4 @@
-// Running blocking C++ without the GIL.
+// Running blocking C++ without the GIL, and letting Ctrl-C end a wait.
 //
 // nb::gil_scoped_release takes the GIL back in a destructor. When the interpreter is
 // finalising, a thread that takes the GIL back is ended with pthread_exit, whose forced
@@ -12,6 +12,8 @@
 #include <chrono>
 #include <thread>
 #include <utility>
+
+#include "ndflow/wait_interruption.h"
 
 namespace ndflow::python {
 
@@ -44,6 +46,31 @@ decltype(auto) without_gil(F&& f) {
     take_back();
     throw;
   }
+}
+
+// Notes the calling thread as Python's main thread, the one that runs signal handlers
+// (called when the module loads; threading.main_thread() says which it is).
+void remember_main_thread();
+bool on_main_thread();
+// With the GIL released: takes it and runs Python's pending signal handlers; raises what a
+// handler raised (KeyboardInterrupt for Ctrl-C) as nb::python_error.
+void run_python_signal_handlers();
+
+// How often a blocked wait on the main thread looks for Ctrl-C: quick enough for a person,
+// rare enough that taking the GIL costs nothing measurable.
+inline constexpr auto kSignalCheckPeriod = std::chrono::milliseconds(50);
+
+// For the blockers (waitall, wait_to_read, asnumpy, item, print...): runs the wait f() as
+// without_gil does, and on the main thread lets Ctrl-C end it, as it ends time.sleep():
+// while f blocks, Python's signal handlers run every kSignalCheckPeriod, and the exception
+// one raises ends the wait and is raised from it. The awaited ops are not cancelled; a
+// later wait finds them done. Other threads wait as before (Python runs handlers on the
+// main thread only).
+template <class F>
+decltype(auto) wait_without_gil(F&& f) {
+  if (!on_main_thread()) return without_gil(std::forward<F>(f));
+  WaitInterruption interruption(&run_python_signal_handlers, kSignalCheckPeriod);
+  return without_gil(std::forward<F>(f));
 }
 
 }  // namespace ndflow::python

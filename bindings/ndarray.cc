@@ -82,9 +82,9 @@ nb::tuple shape_tuple(const Shape& shape) {
 // The one element of a size-1 array as a Python number (blocks, GIL released).
 nb::object item(const Array& a) {
   const DType dtype = a.dtype();
-  if (dtype == kBool) return nb::bool_(without_gil([&a] { return a.item<bool>(); }));
-  if (is_floating(dtype)) return nb::float_(without_gil([&a] { return a.item<double>(); }));
-  return nb::int_(without_gil([&a] { return a.item<std::int64_t>(); }));
+  if (dtype == kBool) return nb::bool_(wait_without_gil([&a] { return a.item<bool>(); }));
+  if (is_floating(dtype)) return nb::float_(wait_without_gil([&a] { return a.item<double>(); }));
+  return nb::int_(wait_without_gil([&a] { return a.item<std::int64_t>(); }));
 }
 
 Array reshape_args(const Array& a, nb::args args) {
@@ -125,9 +125,9 @@ void bind_ndarray(nb::module_& m) {
       .def("__hash__",
            [](nb::handle) -> Py_hash_t { throw nb::type_error("unhashable type: 'ndarray'"); });
 
-  // --- Blockers (release the GIL while they wait) ---
+  // --- Blockers (release the GIL while they wait; on the main thread Ctrl-C ends the wait) ---
   cls.def(
-         "wait_to_read", [](const Array& a) { without_gil([&a] { a.wait_to_read(); }); },
+         "wait_to_read", [](const Array& a) { wait_without_gil([&a] { a.wait_to_read(); }); },
          "Blocks until every write pushed on this array is done; raises its failure.")
       .def("asnumpy", &to_numpy, "A NumPy copy (blocks).")
       .def(
@@ -154,7 +154,8 @@ void bind_ndarray(nb::module_& m) {
            })
       .def("__float__", [](const Array& a) { return nb::cast<double>(nb::float_(item(a))); })
       .def("__int__", [](const Array& a) { return nb::int_(item(a)); })
-      .def("__repr__", [](const Array& a) { return without_gil([&a] { return a.to_string(); }); })
+      .def("__repr__",
+           [](const Array& a) { return wait_without_gil([&a] { return a.to_string(); }); })
       .def("__str__", [](const Array& a) {
         return nb::str("{} @{}").format(nb::str(to_numpy(a)), a.device().to_string());
       });
@@ -202,7 +203,7 @@ void bind_ndarray(nb::module_& m) {
             // PyTorch's non_blocking: return at once, and land a copy out of a GPU in pinned
             // memory so that the GPU's copy engine writes it while compute goes on.
             Array out = a.copy_to(d, non_blocking ? HostMemory::kPinned : HostMemory::kPageable);
-            if (!non_blocking) without_gil([&out] { out.wait_to_read(); });
+            if (!non_blocking) wait_without_gil([&out] { out.wait_to_read(); });
             return nb::cast(out);
           },
           nb::arg("device"), nb::arg("non_blocking") = false);

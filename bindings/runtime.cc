@@ -53,7 +53,7 @@ void bind_runtime(nb::module_& m) {
   m.def("get_float32_matmul_precision", &get_float32_matmul_precision);
 
   m.def(
-      "waitall", [] { without_gil([] { wait_all(); }); },
+      "waitall", [] { wait_without_gil([] { wait_all(); }); },
       "Waits until every operation pushed so far is done; raises the first failure.");
 
   m.def(

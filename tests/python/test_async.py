@@ -7,7 +7,9 @@ make them flaky.
 
 import gc
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -346,6 +348,61 @@ def test_blockers_release_the_gil(blocker):
     # While the main thread waited, the other Python thread ran. Held GIL: at most a few
     # increments (the other thread would not get it back until the wait ended).
     assert progressed > 1000, f"{progressed} increments in {waited:.3f}s of waiting"
+
+
+# ---------------------------------------------------------------------------------------
+# Ctrl-C
+# ---------------------------------------------------------------------------------------
+
+
+class _Interrupted(Exception):
+    """What SIGINT raises in these tests: a stray one then fails a test, not the session."""
+
+
+def _chain_lasting(a, seconds):
+    """Pushes a chain of matmuls that runs for about `seconds` (scaled from one measured
+    chain of 10); returns its result and length."""
+    t0 = time.perf_counter()
+    _push_chain(a, a, 10).wait_to_read()
+    per_step = (time.perf_counter() - t0) / 10
+    steps = max(10, int(seconds / per_step))
+    return _push_chain(a, a, steps), steps
+
+
+@needs_threaded
+@pytest.mark.parametrize("blocker", ["wait_to_read", "waitall", "asnumpy", "item", "print"])
+def test_ctrl_c_ends_a_blocked_wait_and_the_ops_run_on(blocker, capsys):
+    a_np = _matrix(4, n=384)
+    a = np.array(a_np)
+    a.wait_to_read()
+
+    def interrupt(signum, frame):
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        out, steps = _chain_lasting(a, 0.8)
+        wait = {"wait_to_read": out.wait_to_read, "waitall": npx.waitall,
+                "asnumpy": out.asnumpy, "item": lambda: out.sum().item(),
+                "print": lambda: print(out)}[blocker]
+        ctrl_c = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+        t0 = time.perf_counter()
+        ctrl_c.start()
+        with pytest.raises(_Interrupted):
+            wait()
+        interrupted = time.perf_counter() - t0
+        ctrl_c.join()
+        npx.waitall()  # the chain ran on, and is still there to wait for
+        total = time.perf_counter() - t0
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    capsys.readouterr()
+    # Without it, the handler would run only once the whole chain was done.
+    assert interrupted < total / 2, (
+        f"the wait ended {interrupted:.3f}s after it began, the chain {total:.3f}s after")
+    expected = _numpy_chain(a_np, a_np, steps)
+    onp.testing.assert_allclose(out.asnumpy(), expected, rtol=2e-3,
+                                atol=1e-5 * float(onp.abs(expected).max()))
 
 
 # ---------------------------------------------------------------------------------------
