@@ -3,9 +3,12 @@
 // exception, and the awaited ops run on regardless. Python's Ctrl-C rests on this.
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/engine_test_util.h"
@@ -25,24 +28,37 @@ struct Interrupted : std::runtime_error {
   Interrupted() : std::runtime_error("interrupted") {}
 };
 
+// A write that holds a worker until `release` opens. Shared with its op, so that it
+// outlives a test that stops early.
+struct HeldWrite {
+  Gate release;
+  std::atomic<bool> started{false};
+  std::atomic<bool> finished{false};
+  std::atomic<bool> gate_ok{true};
+};
+
+// Pushes a held write of v and returns once a worker runs it (not this thread, which would
+// then block in it): from here on, waits on v and wait_all block until it is released.
+std::shared_ptr<HeldWrite> HoldAWrite(TestEngine& e, Var v) {
+  auto held = std::make_shared<HeldWrite>();
+  e.push(
+      [held] {
+        held->started = true;
+        if (!held->release.Wait()) held->gate_ok = false;
+        held->finished = true;
+      },
+      {}, {v});
+  EXPECT_TRUE(SpinUntil([&] { return held->started.load(); }));
+  return held;
+}
+
 // Every kind of wait, blocked on an op held on a worker, calls the check again and again
 // (the third call throws) and ends with the check's exception; the op then finishes.
 TEST_F(InterruptionTest, AThrowingCheckEndsEveryKindOfWaitAndTheOpsRunOn) {
-  Gate release;
-  std::atomic<bool> started{false};
-  std::atomic<bool> gate_ok{true};
-  int slot = 0;
   TestEngine e(ThreadedOptions(2));
-  ScopedOpen open_on_exit(release);
   Var v = e.new_var();
-  e.push(
-      [&] {
-        started = true;
-        if (!release.Wait()) gate_ok = false;
-        slot = 1;
-      },
-      {}, {v});
-  ASSERT_TRUE(SpinUntil([&] { return started.load(); }));
+  const auto held = HoldAWrite(e, v);
+  ScopedOpen open_on_exit(held->release);
 
   const std::vector<std::pair<std::string, std::function<void()>>> waits = {
       {"wait_to_read", [&] { e.wait_to_read(v); }},
@@ -58,10 +74,11 @@ TEST_F(InterruptionTest, AThrowingCheckEndsEveryKindOfWaitAndTheOpsRunOn) {
     EXPECT_THROW(wait(), Interrupted) << name;
     EXPECT_EQ(checks, 3) << name;
   }
-  release.Open();
+  EXPECT_FALSE(held->finished.load());
+  held->release.Open();
   e.wait_all();
-  EXPECT_EQ(slot, 1);
-  EXPECT_TRUE(gate_ok);
+  EXPECT_TRUE(held->finished.load());
+  EXPECT_TRUE(held->gate_ok.load());
 }
 
 // A wait over a long queue of short ops, which the waiting thread helps run, ends at the
@@ -97,44 +114,29 @@ TEST_F(InterruptionTest, AWaitOverAQueueOfOpsEndsAtTheFirstCheck) {
 // A wait that ends before a period has passed never checks. With a period of an hour the
 // waiter sleeps on a timed park: finishing the op must still wake it.
 TEST_F(InterruptionTest, AWaitShorterThanAPeriodNeverChecksAndIsWokenOnTime) {
-  Gate release;
-  std::atomic<bool> gate_ok{true};
   TestEngine e(ThreadedOptions(2));
-  ScopedOpen open_on_exit(release);
   Var v = e.new_var();
-  e.push(
-      [&] {
-        if (!release.Wait()) gate_ok = false;
-      },
-      {}, {v});
-  std::jthread releaser([&] {
+  const auto held = HoldAWrite(e, v);
+  ScopedOpen open_on_exit(held->release);
+  std::jthread releaser([&held] {
     std::this_thread::sleep_for(20ms);  // long enough for the waiter to park
-    release.Open();
+    held->release.Open();
   });
   int checks = 0;
   WaitInterruption scope([&checks] { ++checks; }, std::chrono::hours(1));
   e.wait_to_read(v);
   e.wait_all();
   EXPECT_EQ(checks, 0);
-  EXPECT_TRUE(gate_ok);
+  EXPECT_TRUE(held->gate_ok.load());
 }
 
 // Scopes nest: the innermost one's check runs; when it ends, the outer one's applies again.
 // A check that threw leaves its scope in place for the next wait.
 TEST_F(InterruptionTest, TheInnermostScopeApplies) {
-  Gate release;
-  std::atomic<bool> gate_ok{true};
   TestEngine e(ThreadedOptions(2));
-  ScopedOpen open_on_exit(release);
   Var v = e.new_var();
-  std::atomic<bool> started{false};
-  e.push(
-      [&] {
-        started = true;  // on a worker, not on this thread (which would then block in it)
-        if (!release.Wait()) gate_ok = false;
-      },
-      {}, {v});
-  ASSERT_TRUE(SpinUntil([&] { return started.load(); }));
+  const auto held = HoldAWrite(e, v);
+  ScopedOpen open_on_exit(held->release);
   std::vector<std::string> calls;
   {
     WaitInterruption outer(
@@ -160,9 +162,9 @@ TEST_F(InterruptionTest, TheInnermostScopeApplies) {
   }
   EXPECT_EQ(WaitInterruption::current(), nullptr);
   EXPECT_EQ(calls, (std::vector<std::string>{"inner", "inner", "outer"}));
-  release.Open();
+  held->release.Open();
   e.wait_all();
-  EXPECT_TRUE(gate_ok);
+  EXPECT_TRUE(held->gate_ok.load());
 }
 
 TEST_F(InterruptionTest, AScopeWithoutACheckOrPeriodIsRefused) {
