@@ -379,22 +379,23 @@ def test_ctrl_c_ends_a_blocked_wait_and_the_ops_run_on(blocker, capsys):
     def interrupt(signum, frame):
         raise _Interrupted
 
+    ctrl_c = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
     previous = signal.signal(signal.SIGINT, interrupt)
     try:
         out, steps = _chain_lasting(a, 0.8)
         wait = {"wait_to_read": out.wait_to_read, "waitall": npx.waitall,
                 "asnumpy": out.asnumpy, "item": lambda: out.sum().item(),
                 "print": lambda: print(out)}[blocker]
-        ctrl_c = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
         t0 = time.perf_counter()
         ctrl_c.start()
         with pytest.raises(_Interrupted):
             wait()
         interrupted = time.perf_counter() - t0
-        ctrl_c.join()
         npx.waitall()  # the chain ran on, and is still there to wait for
         total = time.perf_counter() - t0
     finally:
+        ctrl_c.cancel()  # a failed test sends no SIGINT once the default handler is back
+        ctrl_c.join()
         signal.signal(signal.SIGINT, previous)
     capsys.readouterr()
     # Without it, the handler would run only once the whole chain was done.
