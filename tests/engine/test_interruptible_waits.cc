@@ -138,21 +138,18 @@ TEST_F(InterruptionTest, TheInnermostScopeApplies) {
   const auto held = HoldAWrite(e, v);
   ScopedOpen open_on_exit(held->release);
   std::vector<std::string> calls;
+  // A check that notes which scope it belongs to, then throws.
+  const auto noting = [&calls](std::string scope) {
+    return [&calls, scope] {
+      calls.push_back(scope);
+      throw Interrupted();
+    };
+  };
   {
-    WaitInterruption outer(
-        [&calls] {
-          calls.push_back("outer");
-          throw Interrupted();
-        },
-        1ms);
+    WaitInterruption outer(noting("outer"), 1ms);
     EXPECT_EQ(WaitInterruption::current(), &outer);
     {
-      WaitInterruption inner(
-          [&calls] {
-            calls.push_back("inner");
-            throw Interrupted();
-          },
-          1ms);
+      WaitInterruption inner(noting("inner"), 1ms);
       EXPECT_EQ(WaitInterruption::current(), &inner);
       EXPECT_THROW(e.wait_all(), Interrupted);
       EXPECT_THROW(e.wait_all(), Interrupted);

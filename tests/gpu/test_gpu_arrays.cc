@@ -293,15 +293,17 @@ TEST_F(GpuArrayTest, AnInterruptionEndsHostWaitsForGpuWorkAndTheWorkRunsOn) {
   struct Interrupted : std::runtime_error {
     Interrupted() : std::runtime_error("interrupted") {}
   };
-  struct Hold {
-    std::atomic<bool> released{false};
-    ~Hold() { released = true; }  // also when an assertion ends the test early
-  };
-  auto hold = std::make_shared<Hold>();  // the held kernel may outlive a failed test
+  // Shared with the held kernel, which may outlive a failed test; set when the test ends,
+  // however it ends.
+  auto released = std::make_shared<std::atomic<bool>>(false);
+  struct ReleaseOnExit {
+    std::atomic<bool>& flag;
+    ~ReleaseOnExit() { flag = true; }
+  } release_on_exit{*released};
   const Array x = ndflow::full({4}, 1, ndflow::kFloat32, kGpu0);
   x.wait_to_read();
-  sim->enqueue_host_work(gpu(kGpu0).stream(ndflow::LaneKind::kCompute), [held = hold] {
-    while (!held->released) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  sim->enqueue_host_work(gpu(kGpu0).stream(ndflow::LaneKind::kCompute), [released] {
+    while (!*released) std::this_thread::sleep_for(std::chrono::microseconds(100));
   });
   const Array y = x + 1;  // its kernel queues behind the held one
   const std::vector<std::pair<std::string, std::function<void()>>> waits = {
@@ -319,7 +321,7 @@ TEST_F(GpuArrayTest, AnInterruptionEndsHostWaitsForGpuWorkAndTheWorkRunsOn) {
     EXPECT_THROW(wait(), Interrupted) << name;
     EXPECT_EQ(checks, 3) << name;
   }
-  hold->released = true;
+  *released = true;
   EXPECT_EQ(y.to_vector<float>(), std::vector<float>(4, 2.0f));
 }
 

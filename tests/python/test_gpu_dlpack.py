@@ -101,6 +101,7 @@ CONSUMER_STILL_READING = WITH_PYTORCH_ON_A_GPU + textwrap.dedent("""
     print("ok")
 """)
 
+
 def run_script(tmp_path, text, env, *args):
     script = tmp_path / "dlpack.py"
     script.write_text(text)
