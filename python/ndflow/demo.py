@@ -3,6 +3,7 @@
 The same program as the C++ `ndflow-demo` (the same code runs); see `--help`.
 """
 
+import signal
 import sys
 
 from . import _ndflow
@@ -14,4 +15,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    # The demo runs in C++ for up to minutes without returning to Python, whose SIGINT
+    # handler only sets a flag that is read when it does. As a program, Ctrl-C should stop
+    # it at once, as it stops ndflow-demo: the default action, which ends the process.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     sys.exit(main())

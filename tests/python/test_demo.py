@@ -6,6 +6,8 @@ per lane the experiment used."""
 import json
 import os
 import re
+import select
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -120,3 +122,21 @@ def test_info_says_what_the_build_has_and_sees():
         assert re.fullmatch(r"\d+\.\d+", npx.cuda_version())
     else:
         assert npx.cuda_version() is None
+
+
+def test_ctrl_c_stops_the_demo_at_once(tmp_path):
+    # The full demo takes tens of seconds or more; SIGINT once it has started must end it
+    # within a few seconds, as it ends the C++ ndflow-demo, not when its experiments are done.
+    demo = subprocess.Popen([sys.executable, "-m", "ndflow.demo", "--out", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # Its first progress line ("[1/9] ...") says the experiments have begun.
+        started, _, _ = select.select([demo.stderr], [], [], 60)
+        assert started and demo.stderr.readline().startswith(b"[1/"), "the demo did not start"
+        assert demo.poll() is None, "the demo ended before it was interrupted"
+        demo.send_signal(signal.SIGINT)
+        returncode = demo.wait(timeout=10)
+    finally:
+        demo.kill()
+        demo.communicate()
+    assert returncode == -signal.SIGINT
