@@ -13,6 +13,10 @@
 //
 // Thread safety: every Engine member function may be called from any thread at once,
 // except the constructor and destructor. Blocking behaviour is stated per function.
+//
+// fork(): a fork waits until every engine has nothing in flight; parent and child then
+// compute on, each with workers of its own. Not from inside an op, nor while another thread
+// pushes. A child of a process that started its GPUs cannot use them (DeviceError says so).
 #pragma once
 
 #include <cstddef>

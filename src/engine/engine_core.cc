@@ -7,6 +7,8 @@
 #include <string>
 #include <thread>
 
+#include "engine/fork_handlers.h"
+
 namespace ndflow::detail {
 
 // Naive engine: the pushing thread runs its own op, even when another thread's op on the
@@ -100,9 +102,13 @@ EngineCore::EngineCore(EngineOptions options)
 
   add_lane(cpu_lane_spec(LaneKind::kCompute, options_.cpu_workers));
   add_lane(cpu_lane_spec(LaneKind::kCopyIn, options_.copy_workers));
+  register_engine_for_fork(this);
 }
 
-EngineCore::~EngineCore() { shutdown(); }
+EngineCore::~EngineCore() {
+  unregister_engine_for_fork(this);
+  shutdown();
+}
 
 void EngineCore::shutdown() {
   // Finish every pushed op; failures nobody waited for are dropped.
@@ -112,6 +118,31 @@ void EngineCore::shutdown() {
   while (external_finishers_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   kind_.store(EngineKind::kNaive, std::memory_order_release);
   for (int i = 0; i < num_lanes_.load(); ++i) lanes_[i]->stop_workers();
+}
+
+void EngineCore::rest_for_fork() noexcept {
+  // A fork from inside an op cannot wait for that op: then the child has the parent's
+  // engine without its workers (docs/architecture.md, "fork").
+  if (kind() != EngineKind::kThreaded || t_current_op || t_worker.core) return;
+  wait_until([&] { return inflight_.load(std::memory_order_seq_cst) == 0; }, all_waiters_);
+  while (external_finishers_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+  lanes_mu_.lock();
+  for (int i = 0; i < num_lanes_.load(); ++i) lanes_[i]->stop_workers();
+  resting_for_fork_ = true;
+}
+
+void EngineCore::wake_after_fork() noexcept {
+  if (!resting_for_fork_) return;
+  resting_for_fork_ = false;
+  for (int i = 0; i < num_lanes_.load(); ++i) {
+    try {
+      lanes_[i]->start_workers();
+    } catch (...) {
+      // No thread to be had: later pushes run on the pushing thread, as after shutdown.
+      kind_.store(EngineKind::kNaive, std::memory_order_release);
+    }
+  }
+  lanes_mu_.unlock();
 }
 
 // --- Vars ----------------------------------------------------------------------------------

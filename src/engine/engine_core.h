@@ -52,6 +52,10 @@ class EngineCore {
   EngineKind kind() const noexcept { return kind_.load(std::memory_order_acquire); }
   // Finishes every op, stops the workers; later pushes run inline (as in the naive engine).
   void shutdown();
+  // Around fork() (engine/fork_handlers.h): finishes every op and stops the workers, holding
+  // add_lane off; then starts them again, in the parent and in the child.
+  void rest_for_fork() noexcept;
+  void wake_after_fork() noexcept;
   EngineStats stats() const;
   Profiler& profiler() noexcept { return profiler_; }
   const Profiler& profiler() const noexcept { return profiler_; }
@@ -96,7 +100,8 @@ class EngineCore {
 
   std::array<std::unique_ptr<LaneExec>, kMaxLanes> lanes_;
   std::atomic<int> num_lanes_{0};
-  mutable std::mutex lanes_mu_;  // serialises add_lane
+  mutable std::mutex lanes_mu_;  // serialises add_lane; held from rest_for_fork to wake_after_fork
+  bool resting_for_fork_ = false;
 
   alignas(64) std::atomic<std::int64_t> inflight_{0};
   // Statistics. Pushing threads write this line; the vars a worker deletes are counted

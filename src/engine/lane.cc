@@ -45,6 +45,11 @@ void LaneExec::stop_workers() {
   wakeups_.release(static_cast<std::ptrdiff_t>(workers_.size()));
   for (auto& t : workers_) t.join();
   workers_.clear();
+  // Ready for start_workers again (around a fork): permits no worker took are dropped.
+  while (wakeups_.try_acquire()) {
+  }
+  sleepers_.store(0, std::memory_order_relaxed);
+  stopping_.store(false, std::memory_order_relaxed);
 }
 
 void LaneExec::enqueue(Op* op) {

@@ -29,7 +29,7 @@ class LaneExec {
   ~LaneExec();  // stops and joins the workers; the queue must be empty
 
   void start_workers();
-  void stop_workers();  // after every op is done
+  void stop_workers();  // after every op is done; start_workers may follow
 
   void enqueue(Op* op);
   Op* try_pop();
