@@ -21,6 +21,7 @@
 #include "backends/cuda/nvtx.h"
 #include "backends/sim/sim_device.h"
 #include "engine/default_engine.h"
+#include "engine/fork_handlers.h"
 #include "ndflow/build_info.h"
 #include "ndflow/error.h"
 #include "runtime/gpu_exit_handler.h"
@@ -54,7 +55,13 @@ struct Registry {
   bool simulated = false;
   bool cpu_kernels = false;  // the GPUs' ops run the CPU's kernels (simulated GPUs, by default)
   std::string absence_reason;
+  std::uint64_t fork_generation = 0;  // the process that made the list (fork_generation())
 };
+
+// Whether this is a child forked from the process that started the GPUs.
+bool forked_away(const Registry& r) noexcept {
+  return !r.gpus.empty() && fork_generation() != r.fork_generation;
+}
 
 // Which kernels simulated GPUs run, from NDFLOW_SIMULATED_GPU_KERNELS: "cpu" (the default)
 // or "cuda", the CUDA kernels' code on the host (cuda::host_stream()), in a build with CUDA.
@@ -171,6 +178,11 @@ Registry& registry() {
       made = new Registry;
       made->absence_reason = e.what();
     }
+    try {
+      install_fork_handlers();  // so that a child knows it is one (gpus_forked_away)
+    } catch (const std::system_error&) {
+    }
+    made->fork_generation = fork_generation();
     g_registry.store(made, std::memory_order_release);
     if (!made->gpus.empty()) register_gpu_exit_handler(finish_gpu_work_at_exit);
     return made;
@@ -298,8 +310,24 @@ bool gpus_simulated() { return registry().simulated; }
 bool gpus_run_cpu_kernels() { return registry().cpu_kernels; }
 std::string gpu_absence_reason() { return registry().absence_reason; }
 
+bool gpus_forked_away() noexcept {
+  const Registry* r = g_registry.load(std::memory_order_acquire);
+  return r && forked_away(*r);
+}
+
+void throw_if_gpus_forked_away(Device device) {
+  if (!gpus_forked_away()) return;
+  throw DeviceError(
+      "ndflow: " + (device.is_cpu() ? std::string("a GPU") : device.to_string()) +
+      " cannot be used in this process: it was forked from the process that started the "
+      "GPUs, and neither a GPU runtime nor its streams survive fork(). Use GPUs in processes "
+      "started with 'spawn' or 'forkserver' (multiprocessing.set_start_method), or only "
+      "after the fork; the CPU works as before");
+}
+
 GpuDevice& gpu_device(Device device) {
   Registry& r = registry();
+  if (forked_away(r)) throw_if_gpus_forked_away(device);
   if (device.is_cpu() || device.index < 0 || device.index >= static_cast<int>(r.gpus.size())) {
     const int n = static_cast<int>(r.gpus.size());
     std::string msg = "ndflow: " + device.to_string() + " is not available: ";
@@ -331,6 +359,8 @@ Lane gpu_lane(Engine& engine, Device device, LaneKind kind) {
     if (spec.kind == LaneKind::kCopyIn || spec.kind == LaneKind::kCopyOut)
       spec.poll_completions = [] { poller().poll_if_pending(); };
     spec.on_worker_start = [gpu = &g, stream = g.streams[static_cast<std::size_t>(k)]](int) {
+      // Started again in a forked child (engine/fork_handlers.h): its ops fail, saying why.
+      throw_if_gpus_forked_away(Device::gpu(gpu->index));
       gpu->device->bind_thread();
       t_gpu_worker = GpuWorker{gpu, stream};
     };
@@ -353,8 +383,9 @@ void complete_when_done(Fence fence, AsyncCompletion done) {
 bool synchronize_all_gpus(WaitInterruption* interruption) {
   // Before anything asked for a GPU there is nothing to wait for, and no reason to start a
   // GPU runtime (CUDA's first call takes a while).
+  // In a forked child nothing of this process's can be on them (their use throws).
   Registry* r = g_registry.load(std::memory_order_acquire);
-  if (!r) return false;
+  if (!r || forked_away(*r)) return false;
   for (const auto& g : r->gpus) {
     for (Stream s : g->streams) synchronize_stream(*g->device, s, interruption);
   }

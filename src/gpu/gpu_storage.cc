@@ -3,6 +3,7 @@
 namespace ndflow::detail {
 
 GpuStorage* allocate_gpu_storage(GpuDevice& gpu, std::size_t bytes) {
+  throw_if_gpus_forked_away(Device::gpu(gpu.index));
   Block* block = gpu.allocator->allocate(bytes, gpu.stream(LaneKind::kCompute));
   try {
     return new GpuStorage(&gpu, block);
@@ -13,6 +14,10 @@ GpuStorage* allocate_gpu_storage(GpuDevice& gpu, std::size_t bytes) {
 }
 
 void release_gpu_storage(GpuStorage* storage) noexcept {
+  if (gpus_forked_away()) {  // the parent's memory: nothing here may touch the device
+    delete storage;
+    return;
+  }
   GpuDevice& g = *storage->gpu;
   try {
     for (const Fence& f : storage->sync.pending_fences()) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "gpu/gpu_device.h"
 #include "ndflow/wait_interruption.h"
 
 namespace ndflow::detail {
@@ -16,6 +17,7 @@ constexpr auto kPollSleep = std::chrono::microseconds(50);
 }  // namespace
 
 void wait_for_event(StreamDevice& device, Event e, WaitInterruption* interruption) {
+  throw_if_gpus_forked_away(Device::cpu());  // the event belongs to the parent's runtime
   if (!interruption) return device.synchronize_event(e);
   const auto spin_until = std::chrono::steady_clock::now() + kPollSpin;
   while (!device.query_event(e)) {
