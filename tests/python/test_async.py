@@ -15,6 +15,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 
 import numpy as onp
 import pytest
@@ -407,6 +408,86 @@ def test_ctrl_c_ends_a_blocked_wait_and_the_ops_run_on(blocker, capsys):
     expected = _numpy_chain(a_np, a_np, steps)
     onp.testing.assert_allclose(out.asnumpy(), expected, rtol=2e-3,
                                 atol=1e-5 * float(onp.abs(expected).max()))
+
+
+# ---------------------------------------------------------------------------------------
+# fork(): how multiprocessing starts its processes on Linux (before Python 3.14)
+# ---------------------------------------------------------------------------------------
+
+
+def _run_in_forked_child(child, deadline=60.0):
+    """Runs child() in a forked process, which exits with what it returns (100 if it raised);
+    returns that status, or "hung" after killing a child that runs past the deadline."""
+    with warnings.catch_warnings():  # Python 3.12+ warns of fork() in a threaded process
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        code = 100
+        try:
+            code = child()
+        finally:
+            os._exit(code)
+    give_up = time.monotonic() + deadline
+    while time.monotonic() < give_up:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return "hung"
+
+
+def test_a_forked_child_finishes_what_was_in_flight_and_computes_on():
+    a_np = _matrix(3)
+    a = np.array(a_np, device=npx.cpu())
+    out = _push_chain(a, a, 20)  # pushed, not done, when the fork comes
+    expected = _numpy_chain(a_np, a_np, 20)
+
+    def child():
+        # The chain, and new work of the child's own on its own workers.
+        if not onp.allclose(out.asnumpy(), expected, rtol=2e-3, atol=1e-6):
+            return 1
+        more = _push_chain(out, a, 2)
+        if not onp.allclose(more.asnumpy(), _numpy_chain(expected, a_np, 2), rtol=2e-3,
+                            atol=1e-6):
+            return 2
+        npx.waitall()
+        return 0
+
+    # Without ndflow's fork handlers the child has none of the engine's workers: it hangs.
+    assert _run_in_forked_child(child) == 0
+    onp.testing.assert_allclose(out.asnumpy(), expected, rtol=2e-3, atol=1e-6)
+    onp.testing.assert_allclose((out @ a).asnumpy(), expected @ a_np, rtol=2e-3, atol=1e-6)
+
+
+@pytest.mark.skipif(npx.num_gpus() == 0, reason="no GPU (simulated or CUDA) to fork away from")
+def test_a_forked_child_gets_a_clear_error_for_gpus_and_keeps_the_cpu():
+    g = np.ones((64, 64), device=npx.gpu(0))
+    product = g @ g
+
+    def refused(f):
+        try:
+            f()
+        except RuntimeError as e:
+            return "forked from the process that started the GPUs" in str(e)
+        return False
+
+    def child():
+        failures = 0
+        for bit, use in enumerate([lambda: np.ones(2, device=npx.gpu(0)), lambda: g + 1,
+                                   lambda: product.asnumpy(), lambda: print(product)]):
+            if not refused(use):
+                failures |= 1 << bit
+        if np.ones(4, device=npx.cpu()).sum().item() != 4:
+            failures |= 16
+        npx.waitall()
+        return failures
+
+    # Bits: a new GPU array, an op on one, reading one and printing one were not refused
+    # saying why (1, 2, 4, 8); the CPU gave a wrong sum (16).
+    assert _run_in_forked_child(child) == 0
+    assert float(product.sum().item()) == 64.0 * 64 * 64
 
 
 # ---------------------------------------------------------------------------------------
