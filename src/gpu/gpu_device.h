@@ -53,7 +53,7 @@ GpuDevice& gpu_device(Device device);
 // Whether this process was forked from the one that started the GPUs. CUDA does not
 // survive fork(), nor do simulated GPUs' threads: in such a child, every use of a GPU
 // (a new array or op, a wait for GPU work, a lane's worker) throws DeviceError saying so,
-// and GPU memory the parent's arrays hold is left alone. The CPU works as before.
+// and the GPU memory of the parent's arrays is left alone. The CPU works as before.
 bool gpus_forked_away() noexcept;
 // Throws that DeviceError, naming `device` (a CPU device: "a GPU"), in such a child.
 void throw_if_gpus_forked_away(Device device);

@@ -14,10 +14,9 @@ GpuStorage* allocate_gpu_storage(GpuDevice& gpu, std::size_t bytes) {
 }
 
 void release_gpu_storage(GpuStorage* storage) noexcept {
-  if (gpus_forked_away()) {  // the parent's memory: nothing here may touch the device
-    delete storage;
-    return;
-  }
+  // In a forked child this is the parent's memory, and even its events' release would
+  // reach into the parent's runtime: it is left as it is (a small host object, leaked).
+  if (gpus_forked_away()) return;
   GpuDevice& g = *storage->gpu;
   try {
     for (const Fence& f : storage->sync.pending_fences()) {

@@ -465,6 +465,7 @@ def test_a_forked_child_finishes_what_was_in_flight_and_computes_on():
 def test_a_forked_child_gets_a_clear_error_for_gpus_and_keeps_the_cpu():
     g = np.ones((64, 64), device=npx.gpu(0))
     product = g @ g
+    freed_in_child = [g + 2]
 
     def refused(f):
         try:
@@ -481,11 +482,14 @@ def test_a_forked_child_gets_a_clear_error_for_gpus_and_keeps_the_cpu():
                 failures |= 1 << bit
         if np.ones(4, device=npx.cpu()).sum().item() != 4:
             failures |= 16
+        freed_in_child.clear()  # the parent's GPU memory: freeing it must touch no GPU
+        gc.collect()
         npx.waitall()
         return failures
 
     # Bits: a new GPU array, an op on one, reading one and printing one were not refused
-    # saying why (1, 2, 4, 8); the CPU gave a wrong sum (16).
+    # saying why (1, 2, 4, 8); the CPU gave a wrong sum (16). A hang: freeing a GPU array
+    # or waitall reached for the parent's GPUs.
     assert _run_in_forked_child(child) == 0
     assert float(product.sum().item()) == 64.0 * 64 * 64
 
