@@ -110,24 +110,31 @@ EngineCore::~EngineCore() {
   shutdown();
 }
 
-void EngineCore::shutdown() {
-  // Finish every pushed op; failures nobody waited for are dropped.
+void EngineCore::finish_every_op() {
+  // Failures nobody waited for stay unobserved: no wait rethrows them here.
   wait_until([&] { return inflight_.load(std::memory_order_acquire) == 0; }, all_waiters_);
   // A completion thread may still be on its way out of finish(): it cannot wake us after
   // its last touch, so spin (the window is a few instructions).
   while (external_finishers_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
-  kind_.store(EngineKind::kNaive, std::memory_order_release);
+}
+
+void EngineCore::stop_every_lane() {
   for (int i = 0; i < num_lanes_.load(); ++i) lanes_[i]->stop_workers();
+}
+
+void EngineCore::shutdown() {
+  finish_every_op();
+  kind_.store(EngineKind::kNaive, std::memory_order_release);
+  stop_every_lane();
 }
 
 void EngineCore::rest_for_fork() noexcept {
   // A fork from inside an op cannot wait for that op: then the child has the parent's
   // engine without its workers (docs/architecture.md, "fork").
   if (kind() != EngineKind::kThreaded || t_current_op || t_worker.core) return;
-  wait_until([&] { return inflight_.load(std::memory_order_seq_cst) == 0; }, all_waiters_);
-  while (external_finishers_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+  finish_every_op();
   lanes_mu_.lock();
-  for (int i = 0; i < num_lanes_.load(); ++i) lanes_[i]->stop_workers();
+  stop_every_lane();
   resting_for_fork_ = true;
 }
 

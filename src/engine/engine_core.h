@@ -92,6 +92,10 @@ class EngineCore {
   void wait_until(Done done, std::atomic<std::int32_t>& waiter_count,
                   WaitInterruption* interruption = nullptr);
   static void check_not_in_op(const char* what);
+  // Until nothing is in flight and no completion thread is still inside finish() (for
+  // shutdown and fork: running ready work meanwhile, rethrowing no failure).
+  void finish_every_op();
+  void stop_every_lane();  // joins every lane's workers
 
   EngineOptions options_;
   std::atomic<EngineKind> kind_;  // becomes kNaive at shutdown

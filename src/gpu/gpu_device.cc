@@ -327,7 +327,7 @@ void throw_if_gpus_forked_away(Device device) {
 
 GpuDevice& gpu_device(Device device) {
   Registry& r = registry();
-  if (forked_away(r)) throw_if_gpus_forked_away(device);
+  throw_if_gpus_forked_away(device);
   if (device.is_cpu() || device.index < 0 || device.index >= static_cast<int>(r.gpus.size())) {
     const int n = static_cast<int>(r.gpus.size());
     std::string msg = "ndflow: " + device.to_string() + " is not available: ";
