@@ -60,9 +60,9 @@ int main(int argc, char** argv) {
   }
   const double a = median(with_workers), b = median(without);
   std::printf("fork(), median of %d\n", forks);
-  const int cpu_workers = threaded_options.cpu_workers > 0
-                              ? threaded_options.cpu_workers
-                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // What the engine made of the options (0 CPU workers means one per core).
+  const int cpu_workers =
+      ndflow::Engine(threaded_options).lane_workers(ndflow::Lane::cpu_compute());
   std::printf("  threaded engine, idle (%d CPU workers, %d copy): %7.0f us\n", cpu_workers,
               threaded_options.copy_workers, a);
   std::printf("  naive engine:                                  %7.0f us\n", b);
