@@ -298,7 +298,8 @@ class Engine {
   void delete_var(Var v, F&& on_release);
 
   // --- Ops -------------------------------------------------------------------------------
-  // Enqueues fn and returns at once (blocks only while max_inflight ops are pending).
+  // Enqueues fn and returns at once (blocks only while max_inflight ops are pending; a front
+  // end can take part in that wait: ndflow/blocked_push.h).
   // fn is callable as fn() or fn(OpContext&); it runs when every var in `reads` has seen
   // its earlier writes done and every var in `writes` its earlier reads and writes done.
   // A var in both lists counts as written; duplicates are ignored. If fn throws, the vars

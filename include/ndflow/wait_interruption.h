@@ -8,8 +8,9 @@
 // ops run on, their results stay valid, and a later wait finds them done. A wait that ends
 // within the first period never calls `check`. Scopes nest; the innermost one applies.
 //
-// Not interrupted: a push blocked by backpressure (it ends as the running ops do), and an
-// op that a waiting thread runs itself (the check comes once it returns).
+// Not interrupted: an op that a waiting thread runs itself (the check comes once it
+// returns), and a push blocked by backpressure, which never looks at the thread's scope: a
+// front end decides about those through ndflow/blocked_push.h.
 #pragma once
 
 #include <chrono>

@@ -182,10 +182,12 @@ Op* EngineCore::begin_push() {
     // Once blocked, wait for the low watermark, not for one free slot: otherwise every push
     // near the bound pays for a trip through the wait path.
     if (n >= options_.max_inflight && t_executing == 0) {
-      wait_until([&] { return inflight_.load(std::memory_order_acquire) <= low_watermark_; },
-                 push_waiters_);
-      n = inflight_.load(std::memory_order_relaxed);
-      continue;
+      if (run_blocked_push()) {
+        n = inflight_.load(std::memory_order_relaxed);
+        continue;
+      }
+      n = inflight_.fetch_add(1, std::memory_order_acq_rel);  // admitted over the bound
+      break;
     }
     if (inflight_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel,
                                         std::memory_order_relaxed))
@@ -208,6 +210,18 @@ Op* EngineCore::begin_push() {
   op->num_accesses = 0;
   op->name = "op";
   return op;
+}
+
+bool EngineCore::run_blocked_push() {
+  BlockedPush push(*this);
+  if (const BlockedPushHook hook = blocked_push_hook()) return hook(push);
+  push.wait();
+  return true;
+}
+
+void EngineCore::wait_for_room(WaitInterruption* interruption) {
+  wait_until([&] { return inflight_.load(std::memory_order_acquire) <= low_watermark_; },
+             push_waiters_, interruption);
 }
 
 void EngineCore::abort_push(Op* op) noexcept {

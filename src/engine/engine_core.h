@@ -17,10 +17,14 @@
 #include "engine/parking_word.h"
 #include "engine/profiler.h"
 #include "engine/var_state.h"
+#include "ndflow/blocked_push.h"
 #include "ndflow/engine.h"
 #include "ndflow/wait_interruption.h"
 
 namespace ndflow::detail {
+
+// The hook set_blocked_push_hook installed, or null.
+BlockedPushHook blocked_push_hook() noexcept;
 
 class EngineCore {
  public:
@@ -36,6 +40,8 @@ class EngineCore {
   void commit_push(Op* op, const FnVTable* vt, VarList reads, VarList writes, Lane lane,
                    int priority, const char* name, OpHints hints = {});
   void abort_push(Op* op) noexcept;
+  // Blocks until the count in flight has fallen to the low watermark (BlockedPush::wait).
+  void wait_for_room(WaitInterruption* interruption);
   // Pushes the op that frees `v` (running vt's callable first, when there is one).
   void commit_delete_var(Op* op, const FnVTable* vt, Var v);
 
@@ -76,6 +82,9 @@ class EngineCore {
   void free_op(Op* op) noexcept;
   void ops_done(std::int64_t count) noexcept;
   void append_accesses(Op* op, VarList reads, VarList writes);
+  // A push found the bound reached: waits for room through the front end's hook, if one is
+  // installed. False: the hook admits the push without waiting.
+  bool run_blocked_push();
   void run_naive(Op* op, bool ready_now);
   // Until the writes pushed on s so far are done; rethrows s's failure.
   void wait_for_pushed_writes(VarState* s);
