@@ -60,8 +60,12 @@ bool is_where_scalar(nb::handle value) {
 }
 
 std::vector<Array> to_array_list(nb::handle seq) {
-  std::vector<nb::handle> items;
-  for (nb::handle item : seq) items.push_back(item);
+  // A tuple of its own, not the caller's list: a push below may wait without the GIL, and
+  // another thread may change that list meanwhile.
+  PyObject* tuple = PySequence_Tuple(seq.ptr());
+  if (!tuple) throw nb::python_error();
+  const nb::tuple owned = nb::steal<nb::tuple>(tuple);
+  std::vector<nb::handle> items(owned.begin(), owned.end());
   const Device device = device_beside(items);
   std::vector<Array> out;
   for (nb::handle item : items) out.push_back(to_array_like(item, device));

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "module.h"
+#include "ndflow/blocked_push.h"
 
 namespace ndflow::python {
 
@@ -24,5 +25,50 @@ void run_python_signal_handlers() {
   nb::gil_scoped_acquire gil;
   if (PyErr_CheckSignals() != 0) throw nb::python_error();
 }
+
+namespace {
+
+// Thrown by the check below to end a blocked push's wait.
+struct CtrlCPending {};
+
+// With the GIL held, on the main thread: whether Ctrl-C came. Python's handler has not run
+// yet, and this consumes the signal, so it is sent again: the handler then runs (raising
+// KeyboardInterrupt, say) as soon as the interpreter looks, once the push has returned.
+bool ctrl_c_pending() {
+  if (!PyOS_InterruptOccurred()) return false;
+  PyErr_SetInterrupt();
+  return true;
+}
+
+void end_wait_if_ctrl_c_pending() {
+  if (python_finalizing()) return;
+  nb::gil_scoped_acquire gil;
+  if (ctrl_c_pending()) throw CtrlCPending();
+}
+
+bool run_blocked_push(BlockedPush& push) noexcept {
+  // Not a thread of Python's holding the GIL (a C++ thread, or one inside without_gil), or
+  // an interpreter on its way out: nothing to let go of.
+  if (!holds_gil() || python_finalizing()) {
+    push.wait();
+    return true;
+  }
+  if (!on_main_thread()) {
+    without_gil([&push] { push.wait(); });
+    return true;
+  }
+  if (ctrl_c_pending()) return false;  // already pressed: the rest of this call goes through
+  try {
+    WaitInterruption interruption(&end_wait_if_ctrl_c_pending, kSignalCheckPeriod);
+    without_gil([&] { push.wait(&interruption); });
+    return true;
+  } catch (const CtrlCPending&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+void install_blocked_push_hook() { set_blocked_push_hook(&run_blocked_push); }
 
 }  // namespace ndflow::python

@@ -17,6 +17,16 @@
 
 namespace ndflow::python {
 
+// Whether the calling thread holds the GIL. Unlike PyGILState_Check, also right on threads
+// Python never saw and once sub-interpreters exist.
+inline bool holds_gil() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return PyThreadState_GetUnchecked() != nullptr;
+#else
+  return _PyThreadState_UncheckedGet() != nullptr;
+#endif
+}
+
 inline bool python_finalizing() {
 #if PY_VERSION_HEX >= 0x030D0000
   return Py_IsFinalizing() != 0;
@@ -55,6 +65,14 @@ bool on_main_thread();
 // With the GIL released: takes it and runs Python's pending signal handlers; raises what a
 // handler raised (KeyboardInterrupt for Ctrl-C) as nb::python_error.
 void run_python_signal_handlers();
+
+// Installs the engine's blocked-push hook (ndflow/blocked_push.h). A push that has to wait
+// for room (NDFLOW_MAX_INFLIGHT) then waits without the GIL, so other Python threads run
+// meanwhile; on the main thread, Ctrl-C ends the wait and admits the push over the bound,
+// so that the KeyboardInterrupt is raised as soon as the call returns. Admitting rather than
+// raising from inside the push leaves no op half pushed: an op that pushes pieces, and a
+// release from a destructor, run as pushed.
+void install_blocked_push_hook();
 
 // How often a blocked wait on the main thread looks for Ctrl-C: quick enough for a person,
 // rare enough that taking the GIL costs nothing measurable.

@@ -7,6 +7,7 @@
 NB_MODULE(_ndflow, m) {
   m.doc() = "ndflow's C++ core; use it through `from ndflow import np, npx`.";
   ndflow::python::remember_main_thread();
+  ndflow::python::install_blocked_push_hook();
   ndflow::python::bind_errors(m);
   ndflow::python::bind_runtime(m);  // Device first: the others take devices as arguments
   ndflow::python::bind_ndarray(m);

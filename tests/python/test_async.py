@@ -215,11 +215,12 @@ def test_many_small_ops_and_releases():
 # ---------------------------------------------------------------------------------------
 
 
-def _run_script(code, timeout):
-    """Runs `code` in a fresh interpreter; returns (returncode or "timeout", output)."""
+def _run_script(code, timeout, env=None):
+    """Runs `code` in a fresh interpreter (with `env` added to the environment); returns
+    (returncode or "timeout", output)."""
     try:
         done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired:
         return "timeout", ""
     return done.returncode, done.stdout + done.stderr
@@ -284,8 +285,11 @@ def test_exit_while_a_daemon_thread_waits():
     assert out.strip() == "bye"
 
 
+# With a bound of 8 the daemon thread is waiting for room in a push, without the GIL, when
+# the interpreter exits.
 @needs_threaded
-def test_exit_while_a_daemon_thread_pushes():
+@pytest.mark.parametrize("max_inflight", [None, "8"])
+def test_exit_while_a_daemon_thread_pushes(max_inflight):
     code = """
         import threading, time
         from ndflow import np
@@ -297,7 +301,8 @@ def test_exit_while_a_daemon_thread_pushes():
         time.sleep(0.1)
         print("bye")
     """
-    rc, out = _run_script(code, timeout=60)
+    rc, out = _run_script(code, timeout=60,
+                          env={"NDFLOW_MAX_INFLIGHT": max_inflight} if max_inflight else None)
     assert rc == 0, out
     assert out.strip() == "bye"
 
@@ -408,6 +413,85 @@ def test_ctrl_c_ends_a_blocked_wait_and_the_ops_run_on(blocker, capsys):
     expected = _numpy_chain(a_np, a_np, steps)
     onp.testing.assert_allclose(out.asnumpy(), expected, rtol=2e-3,
                                 atol=1e-5 * float(onp.abs(expected).max()))
+
+
+# A push that waits for room (NDFLOW_MAX_INFLIGHT) gives up the GIL, and Ctrl-C ends its
+# wait. The child's watcher thread can only see a push still waiting after 10 of its ticks
+# if the push has let go of the GIL; it then sends SIGINT. With a bound of 160 and matmuls
+# of some 0.1 s (about 10 ops a step), each wait lasts some 0.4 s and the work in flight
+# some 1.6 s.
+_BLOCKED_PUSH_CHILD = """
+    import json, os, signal, threading, time
+    import numpy as onp
+    from ndflow import np, npx
+
+    def matrix(n):
+        rng = onp.random.default_rng(0)
+        return (0.5 * onp.eye(n) + rng.uniform(-0.5, 0.5, (n, n)) / n).astype("float32")
+
+    def matmul_seconds(a):
+        t0 = time.perf_counter()
+        (a @ a).wait_to_read()
+        return time.perf_counter() - t0
+
+    with npx.cpu():
+        a = np.array(matrix(512))
+        matmul_seconds(a)  # the first one starts BLAS
+        n = int(min(4096, max(256, 512 * (0.1 / matmul_seconds(a)) ** (1 / 3))))
+        a_np = matrix(n)
+        a = np.array(a_np)
+        report = {"n": n}
+        pushing = {"step": None}  # (step, start) while the main thread is in a push
+
+        def watcher():
+            seen, ticks = None, 0
+            while True:
+                now = pushing["step"]
+                if now is None or now != seen:
+                    seen, ticks = now, 0
+                else:
+                    ticks += 1
+                    if ticks >= 10 and time.perf_counter() - now[1] >= 0.2:
+                        report["push_seen_waiting_s"] = time.perf_counter() - now[1]
+                        report["sent"] = time.perf_counter()
+                        os.kill(os.getpid(), signal.SIGINT)
+                        return
+                time.sleep(0.005)
+
+        threading.Thread(target=watcher, daemon=True).start()
+        x = a
+        try:
+            for step in range(300):
+                pushing["step"] = (step, time.perf_counter())
+                x = (x @ a) * 2.0
+                pushing["step"] = None
+        except KeyboardInterrupt:
+            report["raised"] = time.perf_counter()
+        t0 = time.perf_counter()
+        npx.waitall()
+        report["drain_s"] = time.perf_counter() - t0
+        x_np = x.asnumpy()
+        expected = (x_np @ a_np) * 2.0
+        report["computes_on"] = bool(onp.allclose(((x @ a) * 2.0).asnumpy(), expected,
+                                                  rtol=1e-3, atol=1e-5 * abs(expected).max()))
+        print(json.dumps(report))
+"""
+
+
+@needs_threaded
+def test_a_push_waiting_for_room_lets_threads_run_and_ctrl_c_end_it():
+    rc, out = _run_script(_BLOCKED_PUSH_CHILD, timeout=300, env={"NDFLOW_MAX_INFLIGHT": "160"})
+    assert rc == 0, out
+    report = json.loads(out.strip().splitlines()[-1])
+    assert "sent" in report, (
+        f"no other thread ran while a push waited for room (the GIL was held): {report}")
+    assert "raised" in report, f"SIGINT did not end the pushing loop: {report}"
+    interrupted = report["raised"] - report["sent"]
+    # Without the hook, the interrupt would come only once the push had its room.
+    assert interrupted < report["drain_s"] / 2, (
+        f"KeyboardInterrupt came {interrupted:.3f}s after SIGINT; the ops in flight took "
+        f"{report['drain_s']:.3f}s more: {report}")
+    assert report["computes_on"], report
 
 
 # ---------------------------------------------------------------------------------------
