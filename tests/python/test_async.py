@@ -415,15 +415,17 @@ def test_ctrl_c_ends_a_blocked_wait_and_the_ops_run_on(blocker, capsys):
                                 atol=1e-5 * float(onp.abs(expected).max()))
 
 
-# A push that waits for room (NDFLOW_MAX_INFLIGHT) gives up the GIL, and Ctrl-C ends its
-# wait. The child's watcher thread can only see a push still waiting after 10 of its ticks
-# if the push has let go of the GIL; it then sends SIGINT. With a bound of 160 and matmuls
-# of some 0.1 s (about 10 ops a step), each wait lasts some 0.4 s and the work in flight
-# some 1.6 s.
+# A push that waits for room (NDFLOW_MAX_INFLIGHT) gives up the GIL, and on the main thread
+# Ctrl-C ends its wait. The child's watcher can only see a push still waiting after 10 of
+# its ticks if the push has let go of the GIL; it then sends SIGINT (pusher on the main
+# thread) or stops the pushing thread. With a bound of 160 and matmuls of some 0.1 s
+# (about 10 ops a step), each wait lasts some 0.4 s and the work in flight some 1.6 s.
 _BLOCKED_PUSH_CHILD = """
     import json, os, signal, threading, time
     import numpy as onp
     from ndflow import np, npx
+
+    PUSHER = "@PUSHER@"  # the thread that pushes: "main" or "thread"
 
     def matrix(n):
         rng = onp.random.default_rng(0)
@@ -441,11 +443,12 @@ _BLOCKED_PUSH_CHILD = """
         a_np = matrix(n)
         a = np.array(a_np)
         report = {"n": n}
-        pushing = {"step": None}  # (step, start) while the main thread is in a push
+        pushing = {"step": None}  # (step, start) while the pusher is in a push
+        stop, finished = threading.Event(), threading.Event()
 
-        def watcher():
+        def watch():
             seen, ticks = None, 0
-            while True:
+            while not finished.is_set():
                 now = pushing["step"]
                 if now is None or now != seen:
                     seen, ticks = now, 0
@@ -454,19 +457,37 @@ _BLOCKED_PUSH_CHILD = """
                     if ticks >= 10 and time.perf_counter() - now[1] >= 0.2:
                         report["push_seen_waiting_s"] = time.perf_counter() - now[1]
                         report["sent"] = time.perf_counter()
-                        os.kill(os.getpid(), signal.SIGINT)
+                        if PUSHER == "main":
+                            os.kill(os.getpid(), signal.SIGINT)
+                        else:
+                            stop.set()
                         return
                 time.sleep(0.005)
 
-        threading.Thread(target=watcher, daemon=True).start()
-        x = a
-        try:
-            for step in range(300):
-                pushing["step"] = (step, time.perf_counter())
-                x = (x @ a) * 2.0
-                pushing["step"] = None
-        except KeyboardInterrupt:
-            report["raised"] = time.perf_counter()
+        def push_chain(out):
+            x = a
+            try:
+                for step in range(300):
+                    if stop.is_set():
+                        break
+                    pushing["step"] = (step, time.perf_counter())
+                    x = (x @ a) * 2.0
+                    pushing["step"] = None
+            except KeyboardInterrupt:
+                report["raised"] = time.perf_counter()
+            finished.set()
+            out.append(x)
+
+        out = []
+        if PUSHER == "main":
+            threading.Thread(target=watch, daemon=True).start()
+            push_chain(out)
+        else:
+            pusher = threading.Thread(target=push_chain, args=(out,))
+            pusher.start()
+            watch()
+            pusher.join()
+        x = out[0]
         t0 = time.perf_counter()
         npx.waitall()
         report["drain_s"] = time.perf_counter() - t0
@@ -478,20 +499,31 @@ _BLOCKED_PUSH_CHILD = """
 """
 
 
-@needs_threaded
-def test_a_push_waiting_for_room_lets_threads_run_and_ctrl_c_end_it():
-    rc, out = _run_script(_BLOCKED_PUSH_CHILD, timeout=300, env={"NDFLOW_MAX_INFLIGHT": "160"})
+def _run_blocked_push_child(pusher):
+    code = _BLOCKED_PUSH_CHILD.replace("@PUSHER@", pusher)
+    rc, out = _run_script(code, timeout=300, env={"NDFLOW_MAX_INFLIGHT": "160"})
     assert rc == 0, out
     report = json.loads(out.strip().splitlines()[-1])
     assert "sent" in report, (
         f"no other thread ran while a push waited for room (the GIL was held): {report}")
+    assert report["computes_on"], report
+    return report
+
+
+@needs_threaded
+def test_a_push_waiting_for_room_on_a_thread_lets_the_main_thread_run():
+    _run_blocked_push_child("thread")
+
+
+@needs_threaded
+def test_a_push_waiting_for_room_lets_threads_run_and_ctrl_c_end_it():
+    report = _run_blocked_push_child("main")
     assert "raised" in report, f"SIGINT did not end the pushing loop: {report}"
     interrupted = report["raised"] - report["sent"]
     # Without the hook, the interrupt would come only once the push had its room.
     assert interrupted < report["drain_s"] / 2, (
         f"KeyboardInterrupt came {interrupted:.3f}s after SIGINT; the ops in flight took "
         f"{report['drain_s']:.3f}s more: {report}")
-    assert report["computes_on"], report
 
 
 # ---------------------------------------------------------------------------------------
