@@ -86,6 +86,8 @@ void bind_runtime(nb::module_& m) {
     d["ops_inflight_peak"] = s.ops_inflight_peak;
     d["ops_run_inline"] = s.ops_run_inline;
     d["vars_live"] = s.vars_live;
+    d["inflight_bytes"] = s.inflight_bytes;
+    d["inflight_bytes_peak"] = s.inflight_bytes_peak;
     return d;
   });
   m.def("cpu_workers", [] { return default_engine().lane_workers(Lane::cpu_compute()); });

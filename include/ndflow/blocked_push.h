@@ -1,7 +1,8 @@
-// What a front end does when a push has to wait for room (EngineOptions::max_inflight).
+// What a front end does when a push has to wait for room (EngineOptions::max_inflight and
+// max_inflight_bytes).
 //
-// A push that finds max_inflight ops not done waits until the count has fallen to the low
-// watermark, running ready ops itself meanwhile. A front end may install one process-wide
+// A push that finds either bound passed waits until both counts have fallen to their low
+// watermarks, running ready ops itself meanwhile. A front end may install one process-wide
 // hook that runs that wait for every engine. Around the wait it can let its own machinery
 // go on: the Python bindings release the GIL there, so other Python threads run while a
 // push waits. It may also decline to wait: Python does when Ctrl-C is pending, so that the

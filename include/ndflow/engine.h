@@ -225,6 +225,9 @@ struct OpHints {
   // in a wait does not run it itself, leaving it to the lane's workers, so that a wait for
   // a small result never finds itself running an unrelated long piece first.
   bool long_running = false;
+  // Host memory the op's outputs hold (0: none worth counting). Until the op is done it
+  // counts against EngineOptions::max_inflight_bytes.
+  std::int64_t output_bytes = 0;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -240,23 +243,31 @@ struct EngineOptions {
   int cpu_workers = 0;  // workers of the CPU compute lane; 0 means hardware threads
   int copy_workers = 1;
   std::int64_t max_inflight = 65536;  // push() blocks while this many ops are not done
+  // push() also blocks while the memory held for work not yet done passes this many bytes:
+  // the outputs of ops in flight (OpHints::output_bytes) and what the releases pushed and
+  // not yet run will free (delete_var's frees_bytes). That is the memory a front end running
+  // far ahead piles up. 0 means a quarter of the machine's physical memory.
+  std::int64_t max_inflight_bytes = 0;
   // Whether a thread blocked in a wait (or in push, under backpressure) runs ready ops of
   // helpable lanes itself. True gives the lowest latency; false leaves all work to the
   // lane workers (e.g. to measure how the workers alone scale).
   bool waiters_run_ops = true;
 
-  // Defaults overridden by NDFLOW_ENGINE (threaded|naive), NDFLOW_CPU_WORKERS and
-  // NDFLOW_MAX_INFLIGHT. Throws std::invalid_argument naming a malformed variable.
+  // Defaults overridden by NDFLOW_ENGINE (threaded|naive), NDFLOW_CPU_WORKERS,
+  // NDFLOW_MAX_INFLIGHT and NDFLOW_MAX_INFLIGHT_BYTES (bytes, or with K/M/G as in "2G").
+  // Throws std::invalid_argument naming a malformed variable.
   static EngineOptions from_env();
 };
 
 struct EngineStats {
   std::int64_t ops_pushed = 0;
   std::int64_t ops_done = 0;
-  std::int64_t ops_inflight = 0;       // pushed and not yet done
-  std::int64_t ops_inflight_peak = 0;  // high-water mark of ops_inflight
-  std::int64_t ops_run_inline = 0;     // run by a waiting thread instead of a worker
-  std::int64_t vars_live = 0;          // created and not yet released
+  std::int64_t ops_inflight = 0;         // pushed and not yet done
+  std::int64_t ops_inflight_peak = 0;    // high-water mark of ops_inflight
+  std::int64_t ops_run_inline = 0;       // run by a waiting thread instead of a worker
+  std::int64_t vars_live = 0;            // created and not yet released
+  std::int64_t inflight_bytes = 0;       // held for work not done (max_inflight_bytes)
+  std::int64_t inflight_bytes_peak = 0;  // high-water mark of inflight_bytes
 };
 
 // One finished op, as the profiler saw it. Times are ns on a steady clock.
@@ -293,9 +304,10 @@ class Engine {
   void delete_var(Var v);
   // The same, running on_release() first, once every op pushed on the var is done (for
   // example to free the memory the var guards). on_release runs even if the var failed;
-  // it must not throw (an exception from it is dropped).
+  // it must not throw (an exception from it is dropped). `frees_bytes` is what it frees,
+  // which counts against EngineOptions::max_inflight_bytes until it has run.
   template <class F>
-  void delete_var(Var v, F&& on_release);
+  void delete_var(Var v, F&& on_release, std::int64_t frees_bytes = 0);
 
   // --- Ops -------------------------------------------------------------------------------
   // Enqueues fn and returns at once (blocks only while max_inflight ops are pending; a front
@@ -349,7 +361,7 @@ class Engine {
   template <class F>
   std::pair<Slot, const detail::FnVTable*> emplace_op(F&& fn);
   Slot begin_push();
-  void commit_delete_var(Slot s, const detail::FnVTable* vt, Var v);
+  void commit_delete_var(Slot s, const detail::FnVTable* vt, Var v, std::int64_t frees_bytes = 0);
   void commit_push(Slot s, const detail::FnVTable* vt, VarList reads, VarList writes, Lane lane,
                    int priority, const char* name, OpHints hints);
   void abort_push(Slot s) noexcept;
@@ -387,10 +399,10 @@ void Engine::push(F&& fn, VarList reads, VarList writes, Lane lane, int priority
 }
 
 template <class F>
-void Engine::delete_var(Var v, F&& on_release) {
+void Engine::delete_var(Var v, F&& on_release, std::int64_t frees_bytes) {
   static_assert(std::is_invocable_v<std::decay_t<F>&>, "on_release is callable as fn()");
   auto [slot, vtable] = emplace_op(std::forward<F>(on_release));
-  commit_delete_var(slot, vtable, v);
+  commit_delete_var(slot, vtable, v, frees_bytes);
 }
 
 // The process-wide engine, created on first use from EngineOptions::from_env(). At exit

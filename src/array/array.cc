@@ -31,11 +31,15 @@ Storage::~Storage() {
     engine->delete_var(var, [g = gpu] { release_gpu_storage(g); });
     return;
   }
+  // Host memory awaiting release counts against the engine's max_inflight_bytes.
+  const std::int64_t weight = bytes >= kWeighedBytes ? static_cast<std::int64_t>(bytes) : 0;
   if (pinned) {
-    engine->delete_var(var, [data = data, bytes = bytes] { pinned_free(data, bytes); });
+    engine->delete_var(
+        var, [data = data, bytes = bytes] { pinned_free(data, bytes); }, weight);
     return;
   }
-  engine->delete_var(var, [data = data, bytes = bytes] { cpu_free(data, bytes); });
+  engine->delete_var(
+      var, [data = data, bytes = bytes] { cpu_free(data, bytes); }, weight);
 }
 
 bool ArrayImpl::is_contiguous() const noexcept {

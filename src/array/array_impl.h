@@ -15,6 +15,13 @@ struct GpuStorage;  // gpu/gpu_storage.h
 
 // One allocation and its Var. When the last view goes, the memory is released by the op
 // that deletes the Var, i.e. after every op pushed on it is done.
+// Host storages of at least this many bytes count against the engine's bound on memory held
+// for work not done (EngineOptions::max_inflight_bytes), as an op's output and as a pending
+// release; smaller ones weigh nothing. The bound on ops in flight already bounds those, and
+// leaving the engine's byte counter alone keeps a loop of small ops from bouncing its cache
+// line between cores.
+inline constexpr std::size_t kWeighedBytes = std::size_t{64} << 10;
+
 struct Storage {
   void* data = nullptr;
   std::size_t bytes = 0;

@@ -1,12 +1,15 @@
 // ndflow::Engine and its small companions: thin forwarding to detail::EngineCore, plus
 // environment parsing and the process-wide default engine.
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 
+#include "common/byte_size.h"
 #include "engine/default_engine.h"
 #include "engine/engine_core.h"
 #include "ndflow/engine.h"
@@ -42,6 +45,14 @@ EngineOptions EngineOptions::from_env() {
   }
   o.cpu_workers = static_cast<int>(env_int("NDFLOW_CPU_WORKERS", o.cpu_workers, 1));
   o.max_inflight = env_int("NDFLOW_MAX_INFLIGHT", o.max_inflight, 1);
+  if (const char* bytes = std::getenv("NDFLOW_MAX_INFLIGHT_BYTES"); bytes && *bytes) {
+    try {
+      o.max_inflight_bytes = static_cast<std::int64_t>(
+          std::min<std::size_t>(detail::parse_byte_size(bytes), INT64_MAX));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("ndflow: NDFLOW_MAX_INFLIGHT_BYTES: ") + e.what());
+    }
+  }
   return o;
 }
 
@@ -117,8 +128,9 @@ void Engine::commit_push(Slot s, const detail::FnVTable* vt, VarList reads, VarL
   core_->commit_push(s.op, vt, reads, writes, lane, priority, name, hints);
 }
 void Engine::abort_push(Slot s) noexcept { core_->abort_push(s.op); }
-void Engine::commit_delete_var(Slot s, const detail::FnVTable* vt, Var v) {
-  core_->commit_delete_var(s.op, vt, v);
+void Engine::commit_delete_var(Slot s, const detail::FnVTable* vt, Var v,
+                               std::int64_t frees_bytes) {
+  core_->commit_delete_var(s.op, vt, v, frees_bytes);
 }
 
 void Engine::wait_to_read(Var v) { core_->wait_to_read(v); }

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "common/byte_size.h"
 #include "engine/fork_handlers.h"
 
 namespace ndflow::detail {
@@ -96,9 +97,18 @@ EngineCore::EngineCore(EngineOptions options)
   if (options_.max_inflight < 1)
     throw std::invalid_argument("ndflow: EngineOptions.max_inflight must be >= 1, got " +
                                 std::to_string(options_.max_inflight));
+  if (options_.max_inflight_bytes < 0)
+    throw std::invalid_argument(
+        "ndflow: EngineOptions.max_inflight_bytes must be >= 0 (0 means a quarter of the "
+        "physical memory), got " +
+        std::to_string(options_.max_inflight_bytes));
   if (options_.cpu_workers == 0)
     options_.cpu_workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   low_watermark_ = options_.max_inflight - std::max<std::int64_t>(1, options_.max_inflight / 4);
+  max_inflight_bytes_ = options_.max_inflight_bytes > 0
+                            ? options_.max_inflight_bytes
+                            : static_cast<std::int64_t>(physical_memory_bytes() / 4);
+  low_inflight_bytes_ = max_inflight_bytes_ - max_inflight_bytes_ / 4;
 
   add_lane(cpu_lane_spec(LaneKind::kCompute, options_.cpu_workers));
   add_lane(cpu_lane_spec(LaneKind::kCopyIn, options_.copy_workers));
@@ -162,13 +172,16 @@ Var EngineCore::new_var() {
 
 void EngineCore::delete_var(Var v) { commit_delete_var(begin_push(), nullptr, v); }
 
-void EngineCore::commit_delete_var(Op* op, const FnVTable* vt, Var v) {
-  if (!v) {
+void EngineCore::commit_delete_var(Op* op, const FnVTable* vt, Var v, std::int64_t frees_bytes) {
+  if (!v || frees_bytes < 0) {
     op->vtable = vt;
     abort_push(op);
-    throw std::invalid_argument("ndflow: delete_var of a null Var");
+    if (!v) throw std::invalid_argument("ndflow: delete_var of a null Var");
+    throw std::invalid_argument("ndflow: delete_var: frees_bytes must be >= 0, got " +
+                                std::to_string(frees_bytes));
   }
   op->flags = kDeleteVarOp;
+  if (frees_bytes > 0) weigh(op, frees_bytes);  // before the release can run
   commit_push(op, vt, {}, v, Lane::cpu_compute(), 0, "delete_var");
 }
 
@@ -177,11 +190,14 @@ void EngineCore::commit_delete_var(Op* op, const FnVTable* vt, Var v) {
 Op* EngineCore::begin_push() {
   std::int64_t n = inflight_.load(std::memory_order_relaxed);
   for (;;) {
-    // Backpressure. Pushes from inside an op (see t_executing) are exempt: blocking there
-    // could stall the very ops that would make room.
-    // Once blocked, wait for the low watermark, not for one free slot: otherwise every push
+    // Backpressure, on the ops in flight and on the memory held for them (inflight_bytes_).
+    // Pushes from inside an op (see t_executing) are exempt: blocking there could stall the
+    // very ops that would make room.
+    // Once blocked, wait for the low watermarks, not for one free slot: otherwise every push
     // near the bound pays for a trip through the wait path.
-    if (n >= options_.max_inflight && t_executing == 0) {
+    if ((n >= options_.max_inflight ||
+         inflight_bytes_.load(std::memory_order_relaxed) > max_inflight_bytes_) &&
+        t_executing == 0) {
       if (run_blocked_push()) {
         n = inflight_.load(std::memory_order_relaxed);
         continue;
@@ -219,9 +235,13 @@ bool EngineCore::run_blocked_push() {
   return true;
 }
 
+bool EngineCore::room_for_push() const noexcept {
+  return inflight_.load(std::memory_order_seq_cst) <= low_watermark_ &&
+         inflight_bytes_.load(std::memory_order_seq_cst) <= low_inflight_bytes_;
+}
+
 void EngineCore::wait_for_room(WaitInterruption* interruption) {
-  wait_until([&] { return inflight_.load(std::memory_order_acquire) <= low_watermark_; },
-             push_waiters_, interruption);
+  wait_until([&] { return room_for_push(); }, push_waiters_, interruption);
 }
 
 void EngineCore::abort_push(Op* op) noexcept {
@@ -270,6 +290,12 @@ void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList 
                              int priority, const char* name, OpHints hints) {
   op->vtable = vt;
   if (hints.long_running) op->flags |= kLongRunning;
+  if (hints.output_bytes < 0) {
+    abort_push(op);
+    throw std::invalid_argument(std::string("ndflow: push of op '") + (name ? name : "op") +
+                                "': OpHints.output_bytes must be >= 0, got " +
+                                std::to_string(hints.output_bytes));
+  }
   op->name = name ? name : "op";
   op->priority = priority;
   op->lane = lane.id;
@@ -287,6 +313,7 @@ void EngineCore::commit_push(Op* op, const FnVTable* vt, VarList reads, VarList 
     abort_push(op);
     throw;
   }
+  if (hints.output_bytes > 0) weigh(op, hints.output_bytes);  // before the op can finish
   if (profiler_.enabled()) {
     op->push_ns = Profiler::now_ns();
     op->flags |= kPushStamped;
@@ -429,6 +456,7 @@ void EngineCore::finish(Op* op, std::exception_ptr error) noexcept {
   } else {
     release_vars(op, error);
   }
+  if (op->flags & kWeighed) unweigh(op->weight_bytes);
   NaiveTicket* ticket = (op->flags & kHasTicket) ? op->ticket : nullptr;
   free_op(op);
   if (ticket) ticket->signal(2);
@@ -479,6 +507,23 @@ void EngineCore::free_op(Op* op) noexcept {
 
 void EngineCore::publish_done() noexcept {
   if (t_worker.unpublished_done) ops_done(std::exchange(t_worker.unpublished_done, 0));
+}
+
+void EngineCore::weigh(Op* op, std::int64_t bytes) noexcept {
+  op->flags |= kWeighed;
+  op->weight_bytes = bytes;
+  const std::int64_t now = inflight_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  std::int64_t peak = inflight_bytes_peak_.load(std::memory_order_relaxed);
+  while (now > peak &&
+         !inflight_bytes_peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+
+void EngineCore::unweigh(std::int64_t bytes) noexcept {
+  const std::int64_t left = inflight_bytes_.fetch_sub(bytes, std::memory_order_seq_cst) - bytes;
+  if (left <= low_inflight_bytes_ && left + bytes > low_inflight_bytes_ &&
+      push_waiters_.load(std::memory_order_seq_cst) > 0)
+    wake_waiters();
 }
 
 void EngineCore::ops_done(std::int64_t count) noexcept {
@@ -693,6 +738,8 @@ EngineStats EngineCore::stats() const {
   s.ops_run_inline = run_inline_.load();
   const std::int64_t deleted = vars_deleted_.load();  // first: never more than created
   s.vars_live = vars_created_.load() - deleted;
+  s.inflight_bytes = inflight_bytes_.load();
+  s.inflight_bytes_peak = inflight_bytes_peak_.load();
   return s;
 }
 

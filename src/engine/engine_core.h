@@ -43,7 +43,7 @@ class EngineCore {
   // Blocks until the count in flight has fallen to the low watermark (BlockedPush::wait).
   void wait_for_room(WaitInterruption* interruption);
   // Pushes the op that frees `v` (running vt's callable first, when there is one).
-  void commit_delete_var(Op* op, const FnVTable* vt, Var v);
+  void commit_delete_var(Op* op, const FnVTable* vt, Var v, std::int64_t frees_bytes = 0);
 
   void wait_to_read(Var v);
   void wait_to_write(Var v);
@@ -81,6 +81,10 @@ class EngineCore {
   void release_vars(Op* op, const std::exception_ptr& error) noexcept;
   void free_op(Op* op) noexcept;
   void ops_done(std::int64_t count) noexcept;
+  // Counts `bytes` against max_inflight_bytes until the op is done (finish() uncounts them,
+  // waking blocked pushers when that made room).
+  void weigh(Op* op, std::int64_t bytes) noexcept;
+  void unweigh(std::int64_t bytes) noexcept;
   void append_accesses(Op* op, VarList reads, VarList writes);
   // A push found the bound reached: waits for room through the front end's hook, if one is
   // installed. False: the hook admits the push without waiting.
@@ -126,6 +130,15 @@ class EngineCore {
   alignas(64) std::atomic<std::int64_t> vars_deleted_{0};
   alignas(64) std::atomic<std::int32_t> external_finishers_{0};  // threads in complete_deferred
   std::int64_t low_watermark_;  // blocked pushers are woken when inflight falls to this
+
+  // Bytes held for work not done (weighed ops: OpHints::output_bytes, delete_var's
+  // frees_bytes), and the bound on them. A line of their own: a loop of small ops, which
+  // weigh nothing, then only ever reads it, and it stays in every core's cache.
+  alignas(64) std::atomic<std::int64_t> inflight_bytes_{0};
+  std::atomic<std::int64_t> inflight_bytes_peak_{0};
+  std::int64_t max_inflight_bytes_;
+  std::int64_t low_inflight_bytes_;     // blocked pushers wait for inflight_bytes_ to fall to this
+  bool room_for_push() const noexcept;  // both counts at or under their low watermarks
 
   // Parked waiters. One epoch word for all; each kind of waiter has its own count so a
   // finisher issues a wake-up only when someone can make progress.

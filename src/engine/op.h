@@ -45,6 +45,7 @@ enum OpFlags : std::uint8_t {
   kHasTicket = 16,     // naive engine: `ticket` is valid
   kHeapAccesses = 32,  // accesses live in heap_accesses
   kLongRunning = 64,   // OpHints::long_running: waiting threads leave it to the workers
+  kWeighed = 128,      // weight_bytes counts against max_inflight_bytes until the op is done
 };
 
 // Two parties may finish a deferred op: the runner when the function returns, and the
@@ -78,8 +79,9 @@ struct alignas(64) Op {
   EngineCore* engine;     // set by OpContext::defer(), for the AsyncCompletion
   std::int64_t push_ns;   // profiler stamps, valid when flags & kProfiled
   std::int64_t start_ns;
-  std::int16_t worker;  // who ran it, valid when flags & kProfiled
-  NaiveTicket* ticket;  // naive engine only: the pushing thread's hand-off
+  std::int16_t worker;        // who ran it, valid when flags & kProfiled
+  NaiveTicket* ticket;        // naive engine only: the pushing thread's hand-off
+  std::int64_t weight_bytes;  // valid when flags & kWeighed
   // Deferred ops only (flags & kDeferredOp): constructed in place when defer() is called.
   union {
     std::exception_ptr fn_error;  // what the function threw

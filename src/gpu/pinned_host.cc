@@ -1,7 +1,5 @@
 #include "gpu/pinned_host.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <mutex>
@@ -9,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/byte_size.h"
 #include "gpu/gpu_device.h"
 #include "ndflow/error.h"
 
@@ -26,10 +25,7 @@ constexpr int kClasses = 46;  // 512 B .. 2^54 B
 // 64 MB pin and unpin most of them on every repetition.)
 std::size_t cache_limit() {
   static const std::size_t limit = [] {
-    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    const std::size_t fallback = std::size_t{2} << 30;
-    if (pages <= 0 || page <= 0) return fallback;
-    return std::max(fallback, static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 4);
+    return std::max(std::size_t{2} << 30, physical_memory_bytes() / 4);
   }();
   return limit;
 }

@@ -74,8 +74,9 @@ void push_convert(const char* name, const Array& src, const Array& out, bool on_
             });
       };
       if (on_copy_lane) {
-        array_engine().push([kernel, n] { kernel(0, n); }, VarsOf{&src}.list(), VarsOf{&out}.list(),
-                            Lane::cpu_copy(), 0, name);
+        const VarsOf writes{&out};
+        array_engine().push([kernel, n] { kernel(0, n); }, VarsOf{&src}.list(), writes.list(),
+                            Lane::cpu_copy(), 0, name, writes.output_hints());
         return;
       }
       CudaLaunch cuda;

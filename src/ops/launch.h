@@ -19,8 +19,9 @@
 
 namespace ndflow::detail {
 
-// The Vars of a list of arrays, on the stack for the usual handful, and for arrays on a GPU
-// their storages' fences (gpu_op.h).
+// The Vars of a list of arrays, on the stack for the usual handful, for arrays on a GPU
+// their storages' fences (gpu_op.h), and the host memory they hold (as a list of outputs,
+// the op's weight: OpHints::output_bytes).
 class VarsOf {
  public:
   VarsOf() = default;
@@ -36,11 +37,17 @@ class VarsOf {
     return heap_.empty() ? VarList(std::span<const Var>(inline_, n_)) : VarList(heap_);
   }
   const std::vector<GpuStorage*>& gpu_storages() const noexcept { return gpu_; }
+  // The hints of an op writing these arrays: their host storages of kWeighedBytes or more
+  // count against the engine's max_inflight_bytes until it is done.
+  OpHints output_hints() const noexcept { return OpHints{.output_bytes = host_bytes_}; }
 
  private:
   static constexpr std::size_t kInline = 6;
   void add(const ArrayImpl& a) {
-    if (GpuStorage* g = a.gpu()) gpu_.push_back(g);
+    if (GpuStorage* g = a.gpu())
+      gpu_.push_back(g);
+    else if (a.storage->bytes >= kWeighedBytes)
+      host_bytes_ += static_cast<std::int64_t>(a.storage->bytes);
     const Var v = a.var();
     if (heap_.empty() && n_ < kInline) {
       inline_[n_++] = v;
@@ -51,6 +58,7 @@ class VarsOf {
   }
   Var inline_[kInline];
   std::size_t n_ = 0;
+  std::int64_t host_bytes_ = 0;
   std::vector<Var> heap_;
   std::vector<GpuStorage*> gpu_;  // empty (no allocation) for CPU arrays
 };
@@ -77,7 +85,7 @@ void launch(const char* name, const VarsOf& reads, const VarsOf& writes, Device 
     return;
   }
   array_engine().push(std::forward<Kernel>(kernel), reads.list(), writes.list(),
-                      compute_lane(device), 0, name);
+                      compute_lane(device), 0, name, writes.output_hints());
 }
 
 // Below this many elements (or units of work) an op is not split across workers.
@@ -112,7 +120,8 @@ void launch_parallel(const char* name, const VarsOf& reads, const VarsOf& writes
   const std::int64_t pieces = std::min<std::int64_t>(
       workers, std::max<std::int64_t>(1, n / std::max<std::int64_t>(1, grain)));
   if (pieces <= 1) {
-    engine.push([chunk, n]() mutable { chunk(0, n); }, reads.list(), writes.list(), lane, 0, name);
+    engine.push([chunk, n]() mutable { chunk(0, n); }, reads.list(), writes.list(), lane, 0, name,
+                writes.output_hints());
     return;
   }
   struct Shared {
@@ -140,7 +149,7 @@ void launch_parallel(const char* name, const VarsOf& reads, const VarsOf& writes
       [shared] {
         if (shared->error) std::rethrow_exception(shared->error);
       },
-      reads.list(), writes.list(), lane, kJoinPriority, name);  // join
+      reads.list(), writes.list(), lane, kJoinPriority, name, writes.output_hints());  // join
 }
 
 }  // namespace ndflow::detail

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/byte_size.h"  // parse_byte_size, for the limit below
+
 namespace ndflow::detail {
 
 // Opaque handles for a device's streams and events (cudaStream_t / cudaEvent_t on CUDA).
@@ -61,12 +63,6 @@ inline constexpr std::size_t kBlockRoundBytes = 512;             // every size r
 inline constexpr std::size_t kSmallRequestMaxBytes = 1 << 20;    // <= this: a small request
 inline constexpr std::size_t kSmallSegmentBytes = 2 << 20;       // small requests share these
 inline constexpr std::size_t kLargeSegmentRoundBytes = 2 << 20;  // large segments round to this
-
-// Parses a byte count: a whole number, optionally followed by K, M, G, KiB, MiB or GiB
-// (any case, space allowed before the suffix). K/M/G mean powers of 1024 like their KiB
-// spellings: a memory limit in powers of 1000 is rarely what anyone means. Throws
-// std::invalid_argument saying what was expected for anything else, zero included.
-std::size_t parse_byte_size(std::string_view text);
 
 // NDFLOW_GPU_MEMORY_LIMIT parsed with parse_byte_size, or nullopt when it is unset or empty.
 // Throws std::invalid_argument naming the variable when its value does not parse.

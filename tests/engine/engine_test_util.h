@@ -172,14 +172,21 @@ class TestEngine : public ndflow::Engine {
     return v;
   }
   void delete_var(ndflow::Var v) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      std::erase(live_, v);
-    }
+    forget(v);
     ndflow::Engine::delete_var(v);
+  }
+  template <class F>
+  void delete_var(ndflow::Var v, F&& on_release, std::int64_t frees_bytes = 0) {
+    forget(v);
+    ndflow::Engine::delete_var(v, std::forward<F>(on_release), frees_bytes);
   }
 
  private:
+  void forget(ndflow::Var v) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::erase(live_, v);
+  }
+
   std::mutex mu_;
   std::vector<ndflow::Var> live_;
 };
