@@ -67,11 +67,11 @@ bool on_main_thread();
 void run_python_signal_handlers();
 
 // Installs the engine's blocked-push hook (ndflow/blocked_push.h). A push that has to wait
-// for room (NDFLOW_MAX_INFLIGHT) then waits without the GIL, so other Python threads run
-// meanwhile; on the main thread, Ctrl-C ends the wait and admits the push over the bound,
-// so that the KeyboardInterrupt is raised as soon as the call returns. Admitting rather than
-// raising from inside the push leaves no op half pushed: an op that pushes pieces, and a
-// release from a destructor, run as pushed.
+// for room (NDFLOW_MAX_INFLIGHT, NDFLOW_MAX_INFLIGHT_BYTES) then waits without the GIL, so
+// other Python threads run meanwhile. On the main thread, Ctrl-C ends the wait and admits
+// the push over the bound, so that KeyboardInterrupt is raised as soon as the call returns.
+// Admitting rather than raising from inside the push leaves no op half pushed: an op that
+// pushes pieces, and a release from a destructor, run as pushed.
 void install_blocked_push_hook();
 
 // How often a blocked wait on the main thread looks for Ctrl-C: quick enough for a person,
