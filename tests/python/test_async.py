@@ -529,33 +529,27 @@ def test_a_push_waiting_for_room_lets_threads_run_and_ctrl_c_end_it():
 # A front end running far ahead holds a bounded amount of memory: the outputs of ops in
 # flight and the releases not yet run count against NDFLOW_MAX_INFLIGHT_BYTES (a quarter of
 # the machine's memory unless set), and pushes wait past it. Without the bound, this chain
-# of 100 steps would pile up some 800 MB of 4 MB results before the first was done.
+# of 100 steps would pile up some 800 MB of 4 MB results before the first was done. The
+# engine's own count is checked; the process's RSS, which the allocators' caches blur,
+# is measured in bench/python/run_ahead_memory.py instead.
 _RUN_AHEAD_CHILD = """
-    import json, resource
+    import json
     import numpy as onp
     from ndflow import _ndflow, np, npx
-
-    def rss_mb():
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
     n, steps = 1024, 100
     rng = onp.random.default_rng(0)
     a_np = (0.5 * onp.eye(n) + rng.uniform(-0.5, 0.5, (n, n)) / n).astype("float32")
     with npx.cpu():
         a = np.array(a_np)
-        npx.waitall()
-        before = rss_mb()
         x = a
         for _ in range(steps):
             x = (x @ a) * 2.0
         result = x.asnumpy()
-        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         expected = a_np
         for _ in range(steps):
             expected = (expected @ a_np) * 2.0
-        print(json.dumps({"rss_growth_mb": peak_rss - before,
-                          "stats": _ndflow.engine_stats(),
+        print(json.dumps({"stats": _ndflow.engine_stats(),
                           "right": bool(onp.allclose(result, expected, rtol=1e-3,
                                                      atol=1e-5 * abs(expected).max()))}))
 """
@@ -573,8 +567,6 @@ def test_a_front_end_running_ahead_holds_bounded_memory():
     # while they run (pushes from inside an op never wait): a few 4 MB arrays.
     assert bound < stats["inflight_bytes_peak"] <= 2 * bound, report
     assert stats["inflight_bytes"] == 0, report
-    # The bound, the arrays still held by ops in flight (one input each) and the pools.
-    assert report["rss_growth_mb"] < 400, report
     assert report["right"], report
 
 
