@@ -44,6 +44,13 @@ struct ExecutingScope {
   ~ExecutingScope() { --t_executing; }
 };
 
+// Raises a high-water mark (a statistic) to `now` if `now` is higher.
+void raise_peak(std::atomic<std::int64_t>& peak, std::int64_t now) noexcept {
+  std::int64_t seen = peak.load(std::memory_order_relaxed);
+  while (now > seen && !peak.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+  }
+}
+
 // How long a waiter spins before it parks. A parked waiter costs a wake-up (tens of us);
 // most waits in a dispatch loop end within a few microseconds.
 constexpr auto kWaitSpin = std::chrono::microseconds(50);
@@ -209,10 +216,7 @@ Op* EngineCore::begin_push() {
                                         std::memory_order_relaxed))
       break;
   }
-  std::int64_t peak = inflight_peak_.load(std::memory_order_relaxed);
-  while (n + 1 > peak &&
-         !inflight_peak_.compare_exchange_weak(peak, n + 1, std::memory_order_relaxed)) {
-  }
+  raise_peak(inflight_peak_, n + 1);
   void* block;
   try {
     block = op_pool_.allocate();
@@ -512,11 +516,8 @@ void EngineCore::publish_done() noexcept {
 void EngineCore::weigh(Op* op, std::int64_t bytes) noexcept {
   op->flags |= kWeighed;
   op->weight_bytes = bytes;
-  const std::int64_t now = inflight_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-  std::int64_t peak = inflight_bytes_peak_.load(std::memory_order_relaxed);
-  while (now > peak &&
-         !inflight_bytes_peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-  }
+  raise_peak(inflight_bytes_peak_,
+             inflight_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes);
 }
 
 void EngineCore::unweigh(std::int64_t bytes) noexcept {
