@@ -167,24 +167,40 @@ class TestEngine : public ndflow::Engine {
 
   ndflow::Var new_var() {
     const ndflow::Var v = ndflow::Engine::new_var();
-    std::lock_guard<std::mutex> lock(mu_);
-    live_.push_back(v);
+    remember(v);
     return v;
   }
   void delete_var(ndflow::Var v) {
     forget(v);
-    ndflow::Engine::delete_var(v);
+    try {
+      ndflow::Engine::delete_var(v);
+    } catch (...) {
+      remember(v);
+      throw;
+    }
   }
+  // A delete_var refused for bad arguments leaves the var live, so it is deleted with the
+  // engine (forgetting it first keeps a var reused by another thread's new_var from being
+  // erased twice).
   template <class F>
   void delete_var(ndflow::Var v, F&& on_release, std::int64_t frees_bytes = 0) {
     forget(v);
-    ndflow::Engine::delete_var(v, std::forward<F>(on_release), frees_bytes);
+    try {
+      ndflow::Engine::delete_var(v, std::forward<F>(on_release), frees_bytes);
+    } catch (...) {
+      remember(v);
+      throw;
+    }
   }
 
  private:
   void forget(ndflow::Var v) {
     std::lock_guard<std::mutex> lock(mu_);
     std::erase(live_, v);
+  }
+  void remember(ndflow::Var v) {
+    std::lock_guard<std::mutex> lock(mu_);
+    live_.push_back(v);
   }
 
   std::mutex mu_;
