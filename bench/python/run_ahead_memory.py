@@ -3,7 +3,7 @@ at once, in fresh processes with and without NDFLOW_MAX_INFLIGHT_BYTES, the boun
 memory held for work in flight. Reports each run's peak RSS and time, and NumPy's
 (synchronous, so it holds one step's arrays) as the peer.
 
-    .venv/bin/python bench/python/run_ahead_memory.py [--n 1024] [--steps 300] [--bound 64M]
+    .venv/bin/python bench/python/run_ahead_memory.py [--n 1024] [--steps 300] [--bound 64M,1G]
 """
 
 import argparse
@@ -47,14 +47,15 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=1024)
     p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--bound", default="64M")
+    p.add_argument("--bound", default="64M",
+                   help="NDFLOW_MAX_INFLIGHT_BYTES to run with; several, comma-separated")
     args = p.parse_args()
     mb = args.n * args.n * 4 / 2**20
     print(f"{args.steps} steps of y = (y @ a) * 2.0, {args.n}x{args.n} float32 ({mb:.0f} MB)")
-    rows = [("ndflow, default bound (1/4 of memory)", run(args.n, args.steps, "ndflow")),
-            (f"ndflow, NDFLOW_MAX_INFLIGHT_BYTES={args.bound}",
-             run(args.n, args.steps, "ndflow", args.bound)),
-            ("NumPy (synchronous)", run(args.n, args.steps, "numpy"))]
+    rows = [("ndflow, default bound", run(args.n, args.steps, "ndflow"))]
+    rows += [(f"ndflow, NDFLOW_MAX_INFLIGHT_BYTES={bound}",
+              run(args.n, args.steps, "ndflow", bound)) for bound in args.bound.split(",")]
+    rows.append(("NumPy (synchronous)", run(args.n, args.steps, "numpy")))
     for name, r in rows:
         print(f"  {name:45s} peak RSS {r['peak_rss_mb']:7.0f} MB   {r['seconds']:6.2f} s")
 

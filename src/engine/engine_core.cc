@@ -51,6 +51,16 @@ void raise_peak(std::atomic<std::int64_t>& peak, std::int64_t now) noexcept {
   }
 }
 
+// EngineOptions::max_inflight_bytes when none is set: 256 MiB, or a quarter of the memory on
+// a machine with less than 1 GiB. A front end running ahead on big arrays was slower with
+// more (bench/RESULTS.md, "Run-ahead memory"): every step then page-faults fresh memory
+// instead of reusing what the steps before freed. The floor of the bound
+// (min_ops_for_byte_bound_) keeps even a low one from starving workers of big ops.
+std::int64_t default_max_inflight_bytes() noexcept {
+  return static_cast<std::int64_t>(
+      std::min<std::size_t>(std::size_t{256} << 20, physical_memory_bytes() / 4));
+}
+
 // How long a waiter spins before it parks. A parked waiter costs a wake-up (tens of us);
 // most waits in a dispatch loop end within a few microseconds.
 constexpr auto kWaitSpin = std::chrono::microseconds(50);
@@ -106,16 +116,16 @@ EngineCore::EngineCore(EngineOptions options)
                                 std::to_string(options_.max_inflight));
   if (options_.max_inflight_bytes < 0)
     throw std::invalid_argument(
-        "ndflow: EngineOptions.max_inflight_bytes must be >= 0 (0 means a quarter of the "
-        "physical memory), got " +
+        "ndflow: EngineOptions.max_inflight_bytes must be >= 0 (0 means the default, "
+        "256 MiB), got " +
         std::to_string(options_.max_inflight_bytes));
   if (options_.cpu_workers == 0)
     options_.cpu_workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   low_watermark_ = options_.max_inflight - std::max<std::int64_t>(1, options_.max_inflight / 4);
-  max_inflight_bytes_ = options_.max_inflight_bytes > 0
-                            ? options_.max_inflight_bytes
-                            : static_cast<std::int64_t>(physical_memory_bytes() / 4);
+  max_inflight_bytes_ =
+      options_.max_inflight_bytes > 0 ? options_.max_inflight_bytes : default_max_inflight_bytes();
   low_inflight_bytes_ = max_inflight_bytes_ - max_inflight_bytes_ / 4;
+  min_ops_for_byte_bound_ = options_.cpu_workers;
 
   add_lane(cpu_lane_spec(LaneKind::kCompute, options_.cpu_workers));
   add_lane(cpu_lane_spec(LaneKind::kCopyIn, options_.copy_workers));
@@ -202,8 +212,11 @@ Op* EngineCore::begin_push() {
     // very ops that would make room.
     // Once blocked, wait for the low watermarks, not for one free slot: otherwise every push
     // near the bound pays for a trip through the wait path.
+    // The byte bound holds nothing back while fewer ops than CPU workers are in flight, so
+    // that arrays too big for it still keep every worker busy.
     if ((n >= options_.max_inflight ||
-         inflight_bytes_.load(std::memory_order_relaxed) > max_inflight_bytes_) &&
+         (n >= min_ops_for_byte_bound_ &&
+          inflight_bytes_.load(std::memory_order_relaxed) > max_inflight_bytes_)) &&
         t_executing == 0) {
       if (run_blocked_push()) {
         n = inflight_.load(std::memory_order_relaxed);
@@ -240,8 +253,10 @@ bool EngineCore::run_blocked_push() {
 }
 
 bool EngineCore::room_for_push() const noexcept {
-  return inflight_.load(std::memory_order_seq_cst) <= low_watermark_ &&
-         inflight_bytes_.load(std::memory_order_seq_cst) <= low_inflight_bytes_;
+  const std::int64_t ops = inflight_.load(std::memory_order_seq_cst);
+  return ops <= low_watermark_ &&
+         (ops < min_ops_for_byte_bound_ ||
+          inflight_bytes_.load(std::memory_order_seq_cst) <= low_inflight_bytes_);
 }
 
 void EngineCore::wait_for_room(WaitInterruption* interruption) {
@@ -529,9 +544,12 @@ void EngineCore::unweigh(std::int64_t bytes) noexcept {
 
 void EngineCore::ops_done(std::int64_t count) noexcept {
   const std::int64_t n = inflight_.fetch_sub(count, std::memory_order_seq_cst) - count;
+  // A blocked pusher may proceed once the count falls to the low watermark, or under the
+  // floor of the byte bound.
+  const bool crossed = (n <= low_watermark_ && n + count > low_watermark_) ||
+                       (n < min_ops_for_byte_bound_ && n + count >= min_ops_for_byte_bound_);
   if ((n == 0 && all_waiters_.load(std::memory_order_seq_cst) > 0) ||
-      (n <= low_watermark_ && n + count > low_watermark_ &&
-       push_waiters_.load(std::memory_order_seq_cst) > 0))
+      (crossed && push_waiters_.load(std::memory_order_seq_cst) > 0))
     wake_waiters();
 }
 

@@ -294,6 +294,38 @@ TEST_F(BackpressureTest, AProducerOfWeighedOpsKeepsTheByteBound) {
   EXPECT_EQ(ran.load(), steps);
 }
 
+// Ops each bigger than the byte bound: as many as there are CPU workers go in flight at
+// once, so a low bound never leaves a worker idle; one more waits for one of them.
+TEST_F(BackpressureTest, OpsBiggerThanTheByteBoundStillFillEveryWorker) {
+  Gate release;
+  std::atomic<int> running{0};
+  TestEngine e(Options(1000, 1000));  // 2 CPU workers
+  ScopedOpen open_at_end(release);
+  const auto big_op = [&] {
+    running.fetch_add(1);
+    (void)release.Wait();
+  };
+  const ndflow::OpHints big{.output_bytes = 10000};
+  const Var a = e.new_var(), b = e.new_var(), c = e.new_var();
+  e.push(big_op, {}, {a}, Lane::cpu_compute(), 0, "big", big);
+  e.push(big_op, {}, {b}, Lane::cpu_compute(), 0, "big", big);  // 10000 bytes over: admitted
+  EXPECT_TRUE(SpinUntil([&] { return running.load() == 2; }))
+      << "both workers should run a big op at once";
+  std::atomic<bool> third_pushed{false};
+  std::jthread pusher([&] {
+    e.push([] {}, {}, {c}, Lane::cpu_compute(), 0, "big", big);
+    third_pushed = true;
+  });
+  std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(third_pushed.load()) << "two ops in flight, 20000 bytes: a third must wait";
+  release.Open();
+  EXPECT_TRUE(SpinUntil([&] { return third_pushed.load(); }));
+  pusher.join();
+  e.wait_all();
+  EXPECT_EQ(e.stats().inflight_bytes, 0);
+  EXPECT_EQ(e.stats().inflight_bytes_peak, 20000);
+}
+
 TEST_F(BackpressureTest, ANegativeByteBoundOrWeightIsAClearError) {
   try {
     TestEngine e(Options(1000, -1));
