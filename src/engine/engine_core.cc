@@ -53,7 +53,7 @@ void raise_peak(std::atomic<std::int64_t>& peak, std::int64_t now) noexcept {
 
 // EngineOptions::max_inflight_bytes when none is set: 256 MiB, or a quarter of the memory on
 // a machine with less than 1 GiB. A front end running ahead on big arrays was slower with
-// more (bench/RESULTS.md, "Run-ahead memory"): every step then page-faults fresh memory
+// more (bench/RESULTS.md, "The default byte bound"): every step then page-faults fresh memory
 // instead of reusing what the steps before freed. The floor of the bound
 // (min_ops_for_byte_bound_) keeps even a low one from starving workers of big ops.
 std::int64_t default_max_inflight_bytes() noexcept {

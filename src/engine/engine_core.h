@@ -139,7 +139,8 @@ class EngineCore {
   std::int64_t max_inflight_bytes_;
   std::int64_t low_inflight_bytes_;      // blocked pushers wait for inflight_bytes_ to fall to this
   std::int64_t min_ops_for_byte_bound_;  // with fewer ops in flight the byte bound holds none back
-  bool room_for_push() const noexcept;   // both counts at or under their low watermarks
+  // Both counts at or under their low watermarks (bytes only from the floor of ops up).
+  bool room_for_push() const noexcept;
 
   // Parked waiters. One epoch word for all; each kind of waiter has its own count so a
   // finisher issues a wake-up only when someone can make progress.

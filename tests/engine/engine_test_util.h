@@ -170,6 +170,9 @@ class TestEngine : public ndflow::Engine {
     remember(v);
     return v;
   }
+  // A delete_var refused for bad arguments leaves the var live, so it is deleted with the
+  // engine. (Forgetting it first keeps a var that another thread's new_var gets once this
+  // one is released from being erased along with it.)
   void delete_var(ndflow::Var v) {
     forget(v);
     try {
@@ -179,9 +182,6 @@ class TestEngine : public ndflow::Engine {
       throw;
     }
   }
-  // A delete_var refused for bad arguments leaves the var live, so it is deleted with the
-  // engine (forgetting it first keeps a var reused by another thread's new_var from being
-  // erased twice).
   template <class F>
   void delete_var(ndflow::Var v, F&& on_release, std::int64_t frees_bytes = 0) {
     forget(v);
