@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,16 @@ std::size_t parse_byte_size(std::string_view text) {
     throw bad_byte_size(text, "too large");
   if (number == 0) throw bad_byte_size(text, "zero bytes leave no room for anything");
   return static_cast<std::size_t>(number) * multiplier;
+}
+
+std::optional<std::size_t> byte_size_from_env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  try {
+    return parse_byte_size(value);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("ndflow: ") + name + ": " + e.what());
+  }
 }
 
 std::size_t physical_memory_bytes() noexcept {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
 
 namespace ndflow::detail {
@@ -12,6 +13,10 @@ namespace ndflow::detail {
 // spellings: a memory limit in powers of 1000 is rarely what anyone means. Throws
 // std::invalid_argument saying what was expected for anything else, zero included.
 std::size_t parse_byte_size(std::string_view text);
+
+// The environment variable `name` parsed with parse_byte_size, or nullopt when it is unset
+// or empty. Throws std::invalid_argument naming the variable when its value does not parse.
+std::optional<std::size_t> byte_size_from_env(const char* name);
 
 // The machine's physical memory, or 8 GiB where the system does not say.
 std::size_t physical_memory_bytes() noexcept;

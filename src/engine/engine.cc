@@ -45,14 +45,8 @@ EngineOptions EngineOptions::from_env() {
   }
   o.cpu_workers = static_cast<int>(env_int("NDFLOW_CPU_WORKERS", o.cpu_workers, 1));
   o.max_inflight = env_int("NDFLOW_MAX_INFLIGHT", o.max_inflight, 1);
-  if (const char* bytes = std::getenv("NDFLOW_MAX_INFLIGHT_BYTES"); bytes && *bytes) {
-    try {
-      o.max_inflight_bytes = static_cast<std::int64_t>(
-          std::min<std::size_t>(detail::parse_byte_size(bytes), INT64_MAX));
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(std::string("ndflow: NDFLOW_MAX_INFLIGHT_BYTES: ") + e.what());
-    }
-  }
+  if (const auto bytes = detail::byte_size_from_env("NDFLOW_MAX_INFLIGHT_BYTES"))
+    o.max_inflight_bytes = static_cast<std::int64_t>(std::min<std::size_t>(*bytes, INT64_MAX));
   return o;
 }
 

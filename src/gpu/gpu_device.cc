@@ -110,9 +110,8 @@ Registry* make_registry() {
       r->absence_reason = bad;
       return r;
     }
-    std::size_t bytes = kDefaultSimulatedBytes;
-    if (const char* m = std::getenv("NDFLOW_SIMULATED_GPU_MEMORY"); m && *m)
-      bytes = parse_byte_size(m);
+    const std::size_t bytes =
+        byte_size_from_env("NDFLOW_SIMULATED_GPU_MEMORY").value_or(kDefaultSimulatedBytes);
     const char* label =
         r->cpu_kernels ? "simulated" : "simulated, running CUDA kernels on the host";
     for (int i = 0; i < simulated; ++i)

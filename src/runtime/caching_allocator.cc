@@ -9,9 +9,7 @@
 
 #include <algorithm>
 #include <cassert>
-#include <charconv>
 #include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 
@@ -64,13 +62,7 @@ std::string format_bytes(std::size_t bytes) {
 }  // namespace
 
 std::optional<std::size_t> memory_limit_from_env() {
-  const char* value = std::getenv("NDFLOW_GPU_MEMORY_LIMIT");
-  if (value == nullptr || *value == '\0') return std::nullopt;
-  try {
-    return parse_byte_size(value);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(std::string("NDFLOW_GPU_MEMORY_LIMIT: ") + e.what());
-  }
+  return byte_size_from_env("NDFLOW_GPU_MEMORY_LIMIT");
 }
 
 CachingAllocator::FreeKey CachingAllocator::FreeOrder::key(const Block* b) noexcept {

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/byte_size.h"  // parse_byte_size, for the limit below
+#include "common/byte_size.h"  // byte_size_from_env, for the limit below
 
 namespace ndflow::detail {
 
@@ -64,7 +64,7 @@ inline constexpr std::size_t kSmallRequestMaxBytes = 1 << 20;    // <= this: a s
 inline constexpr std::size_t kSmallSegmentBytes = 2 << 20;       // small requests share these
 inline constexpr std::size_t kLargeSegmentRoundBytes = 2 << 20;  // large segments round to this
 
-// NDFLOW_GPU_MEMORY_LIMIT parsed with parse_byte_size, or nullopt when it is unset or empty.
+// NDFLOW_GPU_MEMORY_LIMIT parsed with byte_size_from_env, or nullopt when it is unset or empty.
 // Throws std::invalid_argument naming the variable when its value does not parse.
 std::optional<std::size_t> memory_limit_from_env();
 
