@@ -246,7 +246,7 @@ struct EngineOptions {
   // push() also blocks while the memory held for work not yet done passes this many bytes:
   // the outputs of ops in flight (OpHints::output_bytes) and what the releases pushed and
   // not yet run will free (delete_var's frees_bytes). That is the memory a front end running
-  // far ahead piles up. 0 means 256 MiB (a quarter of the memory where that is less).
+  // far ahead piles up. 0 means a quarter of the machine's physical memory.
   // While fewer ops than cpu_workers are in flight, this bound holds no push back: arrays
   // bigger than it still keep every worker busy.
   std::int64_t max_inflight_bytes = 0;

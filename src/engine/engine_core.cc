@@ -51,14 +51,12 @@ void raise_peak(std::atomic<std::int64_t>& peak, std::int64_t now) noexcept {
   }
 }
 
-// EngineOptions::max_inflight_bytes when none is set: 256 MiB, or a quarter of the memory on
-// a machine with less than 1 GiB. A front end running ahead on big arrays was slower with
-// more (bench/RESULTS.md, "The default byte bound"): every step then page-faults fresh memory
-// instead of reusing what the steps before freed. The floor of the bound
-// (min_ops_for_byte_bound_) keeps even a low one from starving workers of big ops.
+// EngineOptions::max_inflight_bytes when none is set: a quarter of the memory. A lower one
+// was faster for a front end running ahead on one device (bench/RESULTS.md, "The default
+// byte bound"), but it stops the front end short of the work it would push next, for other
+// devices too, and so takes away the overlap that running ahead is for.
 std::int64_t default_max_inflight_bytes() noexcept {
-  return static_cast<std::int64_t>(
-      std::min<std::size_t>(std::size_t{256} << 20, physical_memory_bytes() / 4));
+  return static_cast<std::int64_t>(physical_memory_bytes() / 4);
 }
 
 // How long a waiter spins before it parks. A parked waiter costs a wake-up (tens of us);
@@ -116,8 +114,8 @@ EngineCore::EngineCore(EngineOptions options)
                                 std::to_string(options_.max_inflight));
   if (options_.max_inflight_bytes < 0)
     throw std::invalid_argument(
-        "ndflow: EngineOptions.max_inflight_bytes must be >= 0 (0 means the default, "
-        "256 MiB), got " +
+        "ndflow: EngineOptions.max_inflight_bytes must be >= 0 (0 means a quarter of the "
+        "physical memory), got " +
         std::to_string(options_.max_inflight_bytes));
   if (options_.cpu_workers == 0)
     options_.cpu_workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));

@@ -527,8 +527,8 @@ def test_a_push_waiting_for_room_lets_threads_run_and_ctrl_c_end_it():
 
 
 # A front end running far ahead holds a bounded amount of memory: the outputs of ops in
-# flight and the releases not yet run count against NDFLOW_MAX_INFLIGHT_BYTES (256 MiB
-# unless set), and pushes wait past it. Without the bound, this chain
+# flight and the releases not yet run count against NDFLOW_MAX_INFLIGHT_BYTES (a quarter
+# of the machine's memory unless set), and pushes wait past it. Without the bound, this chain
 # of 100 steps would pile up some 800 MB of 4 MB results before the first was done. The
 # engine's own count is checked; the process's RSS, which the allocators' caches blur,
 # is measured in bench/python/run_ahead_memory.py instead.
