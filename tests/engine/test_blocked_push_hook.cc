@@ -75,75 +75,74 @@ class BlockedPushHookTest : public EngineTest {
     return o;
   }
 
-  // Pushes `count` ops that hold a worker each until `gate` opens (counting in `done` once
-  // past it), and returns once all of them run.
-  static void HoldOps(TestEngine& e, int count, Gate& gate, std::atomic<int>& done) {
-    auto started = std::make_shared<std::atomic<int>>(0);
-    for (int k = 0; k < count; ++k) {
-      e.push(
-          [&gate, &done, started] {
-            started->fetch_add(1);
-            if (gate.Wait()) done.fetch_add(1);
-          },
-          {}, {e.new_var()});
+  // An engine with max_inflight 2, both slots taken by ops that hold a worker each until
+  // `gate` opens (counting in `done` once past it): the next push has to wait. The gate
+  // opens before the engine's destructor waits for those ops.
+  struct FullEngine {
+    Gate gate;
+    std::atomic<int> done{0};
+    TestEngine engine{Options(2)};
+    ScopedOpen open_at_end{gate};
+
+    FullEngine() {
+      auto started = std::make_shared<std::atomic<int>>(0);
+      for (int k = 0; k < 2; ++k) {
+        engine.push(
+            [this, started] {
+              started->fetch_add(1);
+              if (gate.Wait()) done.fetch_add(1);
+            },
+            {}, {engine.new_var()});
+      }
+      EXPECT_TRUE(SpinUntil([&] { return started->load() == 2; }));
     }
-    ASSERT_TRUE(SpinUntil([&] { return started->load() == count; }));
-  }
+  };
 };
 
 TEST_F(BlockedPushHookTest, RunsTheWaitOfAPushThatFindsTheBoundReachedAndOnlyThen) {
   ndflow::set_blocked_push_hook(&WaitingHook);
-  Gate gate;
-  std::atomic<int> done{0};
-  TestEngine e(Options(2));
-  ScopedOpen open_at_end(gate);
-  HoldOps(e, 2, gate, done);
+  FullEngine full;
+  TestEngine& e = full.engine;
   EXPECT_EQ(g_hook_calls.load(), 0) << "the hook ran for a push that had room";
   std::jthread opener([&] {
     std::this_thread::sleep_for(20ms);
-    gate.Open();
+    full.gate.Open();
   });
   e.push([] {}, {}, {e.new_var()});
   EXPECT_GE(g_hook_calls.load(), 1);
-  EXPECT_GE(done.load(), 1) << "the push returned while max_inflight ops were pending";
+  EXPECT_GE(full.done.load(), 1) << "the push returned while max_inflight ops were pending";
   e.wait_all();
   EXPECT_LE(e.stats().ops_inflight_peak, 2);
 }
 
 TEST_F(BlockedPushHookTest, AHookThatDeclinesToWaitAdmitsThePushOverTheBound) {
   ndflow::set_blocked_push_hook(&AdmittingHook);
-  Gate gate;
-  std::atomic<int> done{0};
   std::atomic<bool> ran{false};
-  TestEngine e(Options(2));
-  ScopedOpen open_at_end(gate);
-  HoldOps(e, 2, gate, done);
+  FullEngine full;
+  TestEngine& e = full.engine;
   e.push([&] { ran = true; }, {}, {e.new_var()});
   EXPECT_EQ(g_hook_calls.load(), 1);
-  EXPECT_EQ(done.load(), 0);
+  EXPECT_EQ(full.done.load(), 0);
   EXPECT_EQ(e.stats().ops_inflight_peak, 3);
-  gate.Open();
+  full.gate.Open();
   e.wait_all();
   EXPECT_TRUE(ran);
-  EXPECT_EQ(done.load(), 2);
+  EXPECT_EQ(full.done.load(), 2);
 }
 
 TEST_F(BlockedPushHookTest, AnInterruptionGivenToTheWaitEndsItWhileTheOpsRunOn) {
   ndflow::set_blocked_push_hook(&InterruptingHook);
-  Gate gate;
-  std::atomic<int> done{0};
   std::atomic<bool> ran{false};
-  TestEngine e(Options(2));
-  ScopedOpen open_at_end(gate);
-  HoldOps(e, 2, gate, done);
+  FullEngine full;
+  TestEngine& e = full.engine;
   e.push([&] { ran = true; }, {}, {e.new_var()});  // returns once the third check throws
   EXPECT_EQ(g_interrupted.load(), 1);
   EXPECT_EQ(g_checks.load(), 3);
-  EXPECT_EQ(done.load(), 0) << "the wait ended because an op was done, not by the check";
-  gate.Open();
+  EXPECT_EQ(full.done.load(), 0) << "the wait ended because an op was done, not by the check";
+  full.gate.Open();
   e.wait_all();
   EXPECT_TRUE(ran);
-  EXPECT_EQ(done.load(), 2);
+  EXPECT_EQ(full.done.load(), 2);
 }
 
 TEST_F(BlockedPushHookTest, PushesFromInsideAnOpNeverWaitSoNeverCallIt) {
