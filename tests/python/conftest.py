@@ -19,12 +19,33 @@ SEED = 20240611
 TEST_DEVICE = os.environ.get("NDFLOW_TEST_DEVICE", "")
 
 
+_memory_is_cuda = {}
+
+
+def device_memory_is_cuda(device):
+    """Whether arrays on `device` hold CUDA memory (a real GPU), which NumPy cannot read in
+    place; a simulated GPU's memory is host memory."""
+    if device not in _memory_is_cuda:
+        with npx.device(device):
+            _memory_is_cuda[device] = np.zeros(1).__dlpack_device__()[0] == 2  # kDLCUDA
+    return _memory_is_cuda[device]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "host_memory: the test hands ndflow's memory to NumPy in place; where the "
+        "test device's memory is CUDA memory it runs on the CPU instead")
+
+
 @pytest.fixture(autouse=True)
-def _on_test_device():
+def _on_test_device(request):
     if not TEST_DEVICE:
         yield
         return
-    with npx.device(TEST_DEVICE):
+    device = TEST_DEVICE
+    if request.node.get_closest_marker("host_memory") and device_memory_is_cuda(device):
+        device = "cpu(0)"
+    with npx.device(device):
         yield
 
 # ndflow's dtypes, under NumPy's names.

@@ -141,7 +141,7 @@ def test_blockers_wait_and_give_right_values(blocker, capsys):
     elif blocker == "__array__":
         got = onp.asarray(out)
     else:
-        got = onp.from_dlpack(out).copy()
+        got = onp.from_dlpack(out, device="cpu").copy()  # a copy where out is on a GPU
     onp.testing.assert_allclose(got, expected, **tol)
 
 
@@ -178,6 +178,7 @@ def test_dlpack_import_keeps_source_alive_while_ops_are_pending():
     onp.testing.assert_allclose(out.asnumpy(), _numpy_chain(a_np, a_np, 20), rtol=2e-3, atol=1e-4)
 
 
+@pytest.mark.host_memory
 def test_dlpack_export_outlives_the_ndarray():
     x = np.arange(1000, dtype="int64") * 3
     n = onp.from_dlpack(x)
@@ -188,6 +189,7 @@ def test_dlpack_export_outlives_the_ndarray():
     onp.testing.assert_array_equal(n, onp.arange(1000) * 3)
 
 
+@pytest.mark.host_memory
 def test_dlpack_export_waits_for_pending_reads_before_the_consumer_writes():
     # The read of x waits behind a chain on another array. NumPy's view of the export is
     # writable, so the export must not return before that read has run: else the write
@@ -423,7 +425,7 @@ def test_ctrl_c_ends_a_blocked_wait_and_the_ops_run_on(blocker, capsys):
 _BLOCKED_PUSH_CHILD = """
     import json, os, signal, threading, time
     import numpy as onp
-    from ndflow import np, npx
+    from ndflow import _ndflow, np, npx
 
     PUSHER = "@PUSHER@"  # the thread that pushes: "main" or "thread"
 
@@ -437,12 +439,21 @@ _BLOCKED_PUSH_CHILD = """
         return time.perf_counter() - t0
 
     with npx.cpu():
-        a = np.array(matrix(512))
-        matmul_seconds(a)  # the first one starts BLAS
-        n = int(min(4096, max(256, 512 * (0.1 / matmul_seconds(a)) ** (1 / 3))))
+        # A size whose product takes some 0.1 s or more, so that a push waiting for room (for
+        # the ops in flight to fall from 160 to 120) waits well over the watcher's 0.2 s.
+        # Measured again at the size picked: small products scale worse than n**3 with many
+        # BLAS threads, and a guess from 512 alone fell short on 16 cores.
+        n = 512
+        for _ in range(3):
+            a = np.array(matrix(n))
+            matmul_seconds(a)  # the first one starts BLAS
+            seconds = matmul_seconds(a)
+            if seconds >= 0.1 or n >= 6144:
+                break
+            n = int(min(6144, max(256, n * (0.15 / seconds) ** (1 / 3))))
         a_np = matrix(n)
         a = np.array(a_np)
-        report = {"n": n}
+        report = {"n": n, "matmul_s": matmul_seconds(a)}
         pushing = {"step": None}  # (step, start) while the pusher is in a push
         stop, finished = threading.Event(), threading.Event()
 
@@ -491,6 +502,7 @@ _BLOCKED_PUSH_CHILD = """
         t0 = time.perf_counter()
         npx.waitall()
         report["drain_s"] = time.perf_counter() - t0
+        report["ops_inflight_peak"] = _ndflow.engine_stats()["ops_inflight_peak"]
         x_np = x.asnumpy()
         expected = (x_np @ a_np) * 2.0
         report["computes_on"] = bool(onp.allclose(((x @ a) * 2.0).asnumpy(), expected,
