@@ -401,6 +401,14 @@ std::string simulated_note() {
                           : "";
 }
 
+// Said after the two-GPU reading when gpu(0) and gpu(1) are logical GPUs of one CUDA GPU.
+std::string logical_note() {
+  if (gpus_simulated() || gpu_cuda_ordinal(0) != gpu_cuda_ordinal(1)) return "";
+  return " [logical GPUs of one GPU (NDFLOW_LOGICAL_GPUS): their streams run side by side "
+         "(see the timeline), but they share its multiprocessors, which one large product "
+         "already fills, so the 2x needs two GPUs]";
+}
+
 ExperimentResult gpu_parallel(const DemoOptions& o, const Harness& h) {
   ExperimentResult r;
   r.id = "gpu_parallel";
@@ -419,7 +427,7 @@ ExperimentResult gpu_parallel(const DemoOptions& o, const Harness& h) {
   r.ideal = 2;
   r.reading = "pushed with no wait between them, the two GPUs' products ran " +
               fmt("%.2fx", r.ratio) + " faster than one GPU after the other (ideal 2x)" +
-              simulated_note();
+              logical_note() + simulated_note();
   return r;
 }
 
