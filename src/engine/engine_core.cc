@@ -123,7 +123,6 @@ EngineCore::EngineCore(EngineOptions options)
   max_inflight_bytes_ =
       options_.max_inflight_bytes > 0 ? options_.max_inflight_bytes : default_max_inflight_bytes();
   low_inflight_bytes_ = max_inflight_bytes_ - max_inflight_bytes_ / 4;
-  min_ops_for_byte_bound_ = options_.cpu_workers;
 
   add_lane(cpu_lane_spec(LaneKind::kCompute, options_.cpu_workers));
   add_lane(cpu_lane_spec(LaneKind::kCopyIn, options_.copy_workers));
@@ -213,7 +212,7 @@ Op* EngineCore::begin_push() {
     // The byte bound holds nothing back while fewer ops than CPU workers are in flight, so
     // that arrays too big for it still keep every worker busy.
     if ((n >= options_.max_inflight ||
-         (n >= min_ops_for_byte_bound_ &&
+         (n >= min_ops_for_byte_bound() &&
           inflight_bytes_.load(std::memory_order_relaxed) > max_inflight_bytes_)) &&
         t_executing == 0) {
       if (run_blocked_push()) {
@@ -253,7 +252,7 @@ bool EngineCore::run_blocked_push() {
 bool EngineCore::room_for_push() const noexcept {
   const std::int64_t ops = inflight_.load(std::memory_order_seq_cst);
   return ops <= low_watermark_ &&
-         (ops < min_ops_for_byte_bound_ ||
+         (ops < min_ops_for_byte_bound() ||
           inflight_bytes_.load(std::memory_order_seq_cst) <= low_inflight_bytes_);
 }
 
@@ -545,7 +544,7 @@ void EngineCore::ops_done(std::int64_t count) noexcept {
   // A blocked pusher may proceed once the count falls to the low watermark, or under the
   // floor of the byte bound.
   const bool crossed = (n <= low_watermark_ && n + count > low_watermark_) ||
-                       (n < min_ops_for_byte_bound_ && n + count >= min_ops_for_byte_bound_);
+                       (n < min_ops_for_byte_bound() && n + count >= min_ops_for_byte_bound());
   if ((n == 0 && all_waiters_.load(std::memory_order_seq_cst) > 0) ||
       (crossed && push_waiters_.load(std::memory_order_seq_cst) > 0))
     wake_waiters();

@@ -137,8 +137,9 @@ class EngineCore {
   alignas(64) std::atomic<std::int64_t> inflight_bytes_{0};
   std::atomic<std::int64_t> inflight_bytes_peak_{0};
   std::int64_t max_inflight_bytes_;
-  std::int64_t low_inflight_bytes_;      // blocked pushers wait for inflight_bytes_ to fall to this
-  std::int64_t min_ops_for_byte_bound_;  // with fewer ops in flight the byte bound holds none back
+  std::int64_t low_inflight_bytes_;  // blocked pushers wait for inflight_bytes_ to fall to this
+  // With fewer ops than this in flight the byte bound holds none back: one per CPU worker.
+  std::int64_t min_ops_for_byte_bound() const noexcept { return options_.cpu_workers; }
   // Both counts at or under their low watermarks (bytes only from the floor of ops up).
   bool room_for_push() const noexcept;
 
